@@ -1,0 +1,57 @@
+"""Shared setup imported by the hidden first cell of every chapter.
+
+Figures: SVG through the inline backend, with a fixed ``svg.hashsalt`` and no
+date in their metadata, so the same data give byte-identical figures
+(https://matplotlib.org/stable/users/explain/customizing.html, ``svg.hashsalt``).
+Tables: pandas display options. Seeds: NumPy's and Python's, fixed.
+"""
+
+from __future__ import annotations
+
+import random
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+SEED = 20250127
+PALETTE = ["#1f4e8c", "#c0504d", "#4f8f3a", "#8064a2", "#d08a2e", "#4bacc6", "#7f7f7f"]
+
+matplotlib.rcParams.update(
+    {
+        "svg.hashsalt": "briefing",
+        "svg.fonttype": "path",
+        "figure.figsize": (7.0, 3.8),
+        "figure.dpi": 100,
+        "font.family": "DejaVu Sans",
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.color": "#dddddd",
+        "grid.linewidth": 0.6,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "legend.frameon": False,
+        "path.simplify": False,
+    }
+)
+
+pd.set_option("display.max_columns", 30)
+pd.set_option("display.width", 120)
+pd.set_option("display.precision", 3)
+
+random.seed(SEED)
+np.random.seed(SEED)
+
+
+def _configure_inline_backend() -> None:
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
+
+
+_configure_inline_backend()

@@ -1,0 +1,297 @@
+"""Turn a chapter and its executed notebook into Pandoc markdown, as Quarto would.
+
+Handles cell options (https://quarto.org/docs/reference/cells/cells-jupyter.html):
+``echo``, ``output``, ``include``, ``warning``, ``code-fold``, ``label``,
+``fig-cap``, ``fig-alt``, ``tbl-cap``; inline expression values; chapter and
+section numbers; and collects the ids that cross-references point to.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing.render import BuildError
+from briefing.render.notebook import INLINE_TAG
+from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, relpath
+
+HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
+MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
+XREF = re.compile(r"(?<![\w@])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
+CITE = re.compile(r"(?<![\w@])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
+MD_ESCAPE = re.compile(r"([\\`*_{}\[\]<>$#|~^@])")
+
+
+@dataclass
+class Target:
+    """Something a cross-reference can point to."""
+
+    id: str
+    kind: str
+    label: str
+    page: str
+
+
+@dataclass
+class Assembled:
+    stem: str
+    page: str
+    title: str
+    number: str | None
+    markdown: str
+    figures: dict[str, bytes] = field(default_factory=dict)
+    targets: list[Target] = field(default_factory=list)
+    references: list[tuple[str, int]] = field(default_factory=list)
+    citations: list[tuple[str, int]] = field(default_factory=list)
+    chapter_id: str = ""
+
+
+def escape_markdown(text: str) -> str:
+    return MD_ESCAPE.sub(r"\\\1", text)
+
+
+def inline_value(outputs: list) -> str:
+    """An inline expression's value as markdown: text/markdown verbatim, text/plain escaped."""
+    for out in outputs:
+        if out.get("output_type") == "execute_result":
+            data = out.get("data", {})
+            if "text/markdown" in data:
+                return "".join(data["text/markdown"]).strip()
+            plain = "".join(data.get("text/plain", "")).strip()
+            if plain[:1] in "'\"":
+                try:
+                    plain = str(ast.literal_eval(plain))
+                except (ValueError, SyntaxError):
+                    pass
+            return escape_markdown(plain)
+    return ""
+
+
+def _fences(lines: list[str]):
+    """Yield (line, inside_code_fence) pairs."""
+    fence = None
+    for line in lines:
+        match = PLAIN_FENCE.match(line)
+        if match:
+            char = match.group(1)[0]
+            yield line, True
+            fence = None if fence == char else (fence or char)
+            continue
+        yield line, fence is not None
+
+
+def _attr_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+class ChapterAssembler:
+    """Assemble one chapter. ``number`` is "3", "A" or None (unnumbered)."""
+
+    def __init__(self, chapter: Chapter, notebook, number: str | None, page: str, defaults: dict):
+        self.chapter = chapter
+        self.nb = notebook
+        self.number = number
+        self.page = page
+        self.defaults = defaults
+        self.stem = chapter.path.stem
+        self.out = Assembled(stem=self.stem, page=page, title="", number=number, markdown="")
+        self.counters = {"fig": 0, "tbl": 0}
+        self.section_counter = [0] * 6
+
+    def _next(self, kind: str) -> str:
+        self.counters[kind] += 1
+        n = self.counters[kind]
+        return f"{self.number}.{n}" if self.number else str(n)
+
+    def run(self) -> Assembled:
+        parts: list[str] = []
+        body = self._body_lines()
+        parts.append(self._title(body))
+        code_cells = [c for c in self.nb.cells if c.cell_type in ("code", "raw")]
+        inline = [c for c in code_cells if INLINE_TAG in c.metadata.get("tags", [])]
+        cells = iter(c for c in code_cells if INLINE_TAG not in c.metadata.get("tags", []))
+        values = iter(inline_value(c.get("outputs", [])) for c in inline)
+        blocks = iter(self.chapter.blocks)
+        for block in blocks:
+            if block.__class__.__name__ == "Markdown":
+                parts.append(self._markdown(block.text, block.line, values))
+            else:
+                parts.append(self._cell(block, next(cells)))
+        self.out.markdown = "\n\n".join(p for p in parts if p).strip() + "\n"
+        return self.out
+
+    def _body_lines(self):
+        return None
+
+    def _title(self, _body) -> str:
+        meta = self.chapter.meta
+        title = meta.get("title")
+        chapter_id, classes = self.stem, []
+        first = self.chapter.blocks[0] if self.chapter.blocks else None
+        if title is None and first is not None and first.__class__.__name__ == "Markdown":
+            lines = first.text.split("\n")
+            match = HEADING.match(lines[0])
+            if match and len(match.group("hashes")) == 1:
+                title = match.group("text")
+                attrs = match.group("attrs") or ""
+                ids = re.findall(r"#([\w-]+)", attrs)
+                classes = re.findall(r"\.([\w-]+)", attrs)
+                chapter_id = ids[0] if ids else chapter_id
+                object.__setattr__(first, "text", "\n".join(lines[1:]))
+        if title is None:
+            raise BuildError(f"{relpath(self.chapter.path)}:1: chapter has no title (front matter 'title:' or a first '# ' heading)")
+        if "unnumbered" in classes:
+            self.number = None
+            self.out.number = None
+        self.out.title = str(title)
+        self.out.chapter_id = chapter_id
+        kind = "Appendix" if self.number and self.number.isalpha() else "Chapter"
+        label = f"{kind} {self.number}" if self.number else str(title)
+        self.out.targets.append(Target(chapter_id, "sec", label, self.page))
+        number = f"[{self.number}]{{.header-section-number}} " if self.number else ""
+        return f"# {number}{title} {{#{chapter_id} .chapter}}"
+
+    def _markdown(self, text: str, first_line: int, values) -> str:
+        lines = text.split("\n")
+        result = []
+        for offset, (line, in_code) in enumerate(_fences(lines)):
+            number = first_line + offset
+            if in_code:
+                result.append(line)
+                continue
+            heading = HEADING.match(line)
+            if heading and len(heading.group("hashes")) >= 2:
+                line = self._heading(heading)
+            for m in MD_FIGURE.finditer(line):
+                self.out.targets.append(Target(m.group("id"), "fig", f"Figure {self._next('fig')}", self.page))
+            line = INLINE_EXPR.sub(lambda _m: next(values), line)
+            for m in XREF.finditer(line):
+                self.out.references.append((m.group("id"), number))
+            for m in CITE.finditer(line):
+                if not XREF.match(line, m.start()):
+                    self.out.citations.append((m.group("key"), number))
+            result.append(line)
+        return "\n".join(result)
+
+    def _heading(self, match) -> str:
+        level = len(match.group("hashes"))
+        attrs = match.group("attrs") or ""
+        text = match.group("text")
+        if "unnumbered" in attrs or not self.number:
+            sec_label = text
+            prefix = ""
+        else:
+            depth = level - 2
+            self.section_counter[depth] += 1
+            for deeper in range(depth + 1, len(self.section_counter)):
+                self.section_counter[deeper] = 0
+            numbers = ".".join(str(n) for n in self.section_counter[: depth + 1])
+            sec_label = f"Section {self.number}.{numbers}"
+            prefix = f"[{self.number}.{numbers}]{{.header-section-number}} "
+        for sec_id in re.findall(r"#(sec-[\w-]+)", attrs):
+            self.out.targets.append(Target(sec_id, "sec", sec_label, self.page))
+        suffix = f" {{{attrs}}}" if attrs else ""
+        return f"{match.group('hashes')} {prefix}{text}{suffix}"
+
+    def _option(self, options: dict, key: str, default=None):
+        if key in options:
+            return options[key]
+        return self.defaults.get(key, default)
+
+    def _cell(self, block, cell) -> str:
+        options = block.options
+        if options.get("include") is False:
+            return ""
+        pieces = []
+        if self._option(options, "echo", True):
+            fence = "```"
+            while fence in block.code:
+                fence += "`"
+            code = f"{fence} {{.python .cell-code}}\n{block.code}\n{fence}"
+            fold = self._option(options, "code-fold", False)
+            if fold:
+                summary = self._option(options, "code-summary", "Code")
+                code = f'::: {{.code-fold summary="{_attr_value(str(summary))}"}}\n{code}\n:::'
+            pieces.append(code)
+        if cell.cell_type == "code" and options.get("output", True) is not False:
+            pieces.extend(self._outputs(block, cell))
+        if not pieces:
+            return ""
+        label = options.get("label", "")
+        return f"::: {{.cell{' #cell-' + label if label and not label.startswith(('fig-', 'tbl-')) else ''}}}\n" + "\n\n".join(pieces) + "\n:::"
+
+    def _outputs(self, block, cell) -> list[str]:
+        options = block.options
+        label = str(options.get("label", ""))
+        show_warnings = self._option(options, "warning", True)
+        pieces, n_figures, n_tables = [], 0, 0
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                if out.get("name") == "stderr" and not show_warnings:
+                    continue
+                text = "".join(out.get("text", "")).rstrip("\n")
+                if text:
+                    pieces.append(self._verbatim(text, f"cell-output cell-output-{out.get('name', 'stdout')}"))
+            elif kind == "error":
+                tb = "\n".join(out.get("traceback", []))
+                pieces.append(self._verbatim(re.sub(r"\x1b\[[0-9;]*m", "", tb), "cell-output cell-output-error"))
+            elif kind in ("display_data", "execute_result"):
+                data = out.get("data", {})
+                if "image/svg+xml" in data or "image/png" in data:
+                    n_figures += 1
+                    pieces.append(self._figure(block, data, label, n_figures))
+                elif "text/html" in data and "<table" in "".join(data["text/html"]):
+                    n_tables += 1
+                    pieces.append(self._table(block, "".join(data["text/html"]), label, n_tables))
+                elif "text/markdown" in data:
+                    pieces.append("".join(data["text/markdown"]))
+                elif "text/plain" in data:
+                    pieces.append(self._verbatim("".join(data["text/plain"]), "cell-output cell-output-display"))
+        return pieces
+
+    @staticmethod
+    def _verbatim(text: str, classes: str) -> str:
+        fence = "```"
+        while fence in text:
+            fence += "`"
+        cls = " ".join("." + c for c in classes.split())
+        return f"{fence} {{{cls}}}\n{text}\n{fence}"
+
+    def _figure(self, block, data: dict, label: str, index: int) -> str:
+        if "image/svg+xml" in data:
+            payload, ext = "".join(data["image/svg+xml"]).encode(), "svg"
+        else:
+            import base64
+
+            payload, ext = base64.b64decode("".join(data["image/png"])), "png"
+        name = label if label.startswith("fig-") and index == 1 else f"{label or 'cell-' + str(block.line)}-{index}"
+        path = f"figures/{self.stem}/{name}.{ext}"
+        self.out.figures[path] = payload
+        caption = str(block.options.get("fig-cap", ""))
+        alt = str(block.options.get("fig-alt", caption))
+        attrs = [f'fig-alt="{_attr_value(alt)}"']
+        if label.startswith("fig-") and index == 1:
+            self.out.targets.append(Target(label, "fig", f"Figure {self._next('fig')}", self.page))
+            attrs.insert(0, f"#{label}")
+        if not caption:
+            return f"![]({path}){{{' '.join(attrs)}}}"
+        return f"![{caption}]({path}){{{' '.join(attrs)}}}"
+
+    def _table(self, block, html: str, label: str, index: int) -> str:
+        caption = str(block.options.get("tbl-cap", ""))
+        attrs = [".briefing-table"]
+        if label.startswith("tbl-") and index == 1:
+            self.out.targets.append(Target(label, "tbl", f"Table {self._next('tbl')}", self.page))
+            attrs.insert(0, f"#{label}")
+        if caption:
+            attrs.append(f'tbl-cap="{_attr_value(caption)}"')
+        html = re.sub(r"<style[^>]*>.*?</style>", "", html, flags=re.S)
+        digest = hashlib.sha256(html.encode()).hexdigest()[:8]
+        fence = "```"
+        while fence in html:
+            fence += "`"
+        return f"::: {{{' '.join(attrs)} data-digest=\"{digest}\"}}\n{fence}{{=html}}\n{html.strip()}\n{fence}\n:::"

@@ -1,0 +1,265 @@
+"""Render a book: freeze or execute each chapter, assemble, then HTML pages and the PDF."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from briefing.render import BuildError
+from briefing.render import notebook as nbmod
+from briefing.render.assemble import Assembled, ChapterAssembler, HEADING
+from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
+from briefing.render.pdf import compile_pdf, typst_date
+from briefing.render.project import Book
+from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
+from briefing.render.site import page_of, relative, root_prefix, sidebar
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "book"
+
+
+def is_unnumbered(chapter: Chapter) -> bool:
+    first = chapter.blocks[0] if chapter.blocks else None
+    if "title" in chapter.meta or not isinstance(first, Markdown):
+        return bool(chapter.meta.get("unnumbered", False))
+    match = HEADING.match(first.text.split("\n")[0])
+    return bool(match and "unnumbered" in (match.group("attrs") or ""))
+
+
+def chapter_numbers(book: Book, chapters: list[Chapter]) -> list[str | None]:
+    """1, 2, 3 for chapters and A, B, C for appendices; None for unnumbered ones."""
+    numbers, main, appendix = [], 0, 0
+    for entry, chapter in zip(book.entries, chapters):
+        if is_unnumbered(chapter):
+            numbers.append(None)
+        elif entry.appendix:
+            numbers.append(chr(ord("A") + appendix))
+            appendix += 1
+        else:
+            main += 1
+            numbers.append(str(main))
+    return numbers
+
+
+def bib_keys(bib: Path | None) -> set[str]:
+    if not bib:
+        return set()
+    result = subprocess.run([pandoc_binary(), str(bib), "-t", "csljson"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"{bib.name}: cannot read bibliography: {result.stderr.strip()}")
+    return {item["id"] for item in json.loads(result.stdout)}
+
+
+def freeze_or_execute(builder, book: Book, chapters: list[Chapter]) -> list:
+    """Reuse each chapter's notebook when its stamp matches; execute the others in parallel."""
+    root = builder.root
+    hashes = nbmod.hash_dependencies(root)
+    notebooks, pending = [None] * len(chapters), []
+    for index, chapter in enumerate(chapters):
+        stamp = nbmod.compute_stamp(chapter, root, book.execute, hashes)
+        fresh = nbmod.build_notebook(chapter)
+        frozen = nbmod.read_frozen(nbmod.notebook_path(root, chapter.path))
+        if not builder.refresh and frozen is not None and frozen.metadata.get("briefing", {}).get("stamp") == stamp["stamp"]:
+            try:
+                notebooks[index] = nbmod.merge_outputs(fresh, frozen)
+                builder.say(f"frozen   {relpath(chapter.path)} (0.00 s)")
+                continue
+            except ValueError:
+                pass
+        fresh.metadata["briefing"] = stamp
+        pending.append((index, chapter, fresh))
+
+    def job(chapter, nb):
+        return lambda: nbmod.execute(nb, chapter, root)
+
+    results = nbmod.run_all([job(c, nb) for _, c, nb in pending], builder.jobs)
+    failures = []
+    for (index, chapter, _), result in zip(pending, results):
+        if isinstance(result, BaseException):
+            failures.append(result)
+            continue
+        notebooks[index] = result.notebook
+        builder.say(f"executed {relpath(chapter.path)} ({result.seconds:.2f} s)")
+    if failures:
+        messages = [str(f) if isinstance(f, BuildError) else f"{type(f).__name__}: {f}" for f in failures]
+        raise BuildError("\n".join(messages))
+    for chapter, nb in zip(chapters, notebooks):
+        nbmod.write_notebook(nb, nbmod.notebook_path(root, chapter.path))
+    return notebooks
+
+
+def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: set[str]) -> dict:
+    """Every @fig-/@tbl-/@sec- must name a target and every citation a bibliography key."""
+    targets = {}
+    for part in assembled:
+        for target in part.targets:
+            targets[target.id] = target
+    problems = []
+    for part, chapter in zip(assembled, chapters):
+        for ref, line in part.references:
+            if ref not in targets:
+                problems.append(f"{relpath(chapter.path)}:{line}: unknown cross-reference @{ref}")
+        for key, line in part.citations:
+            if key not in targets and key not in keys:
+                problems.append(f"{relpath(chapter.path)}:{line}: citation @{key} is not in the bibliography")
+    if problems:
+        raise BuildError("\n".join(problems))
+    return targets
+
+
+def _html_page(builder, book, version, part, index, pages, targets, chapter_pages, cited, pdf_name, staging):
+    entry, page, _, _ = pages[index]
+    meta = {
+        "pagetitle": part.title,
+        "lang": book.lang,
+        "briefing-root": root_prefix(page),
+        "briefing-xref": {t.id: {"label": t.label, "href": (relative(page, t.page) if t.page != page else "") + "#" + t.id}
+                          for t in targets.values()},
+        "briefing-chapters": {k: relative(page, v) for k, v in chapter_pages.items()},
+        "link-citations": True,
+        "reference-section-title": "References",
+    }
+    extra = ["--standalone", "--template", str(asset("templates/page.html")), "--mathml", "--toc", "--toc-depth=3",
+             "--section-divs", "--syntax-highlighting=none"]
+    if book.bibliography:
+        meta["bibliography"] = str(book.bibliography)
+        extra.append("--citeproc")
+        if "{#refs}" in part.markdown:
+            meta["nocite"] = " ".join(f"@{k}" for k in sorted(cited))
+    if book.csl:
+        meta["csl"] = str(book.csl)
+    prev_entry = pages[index - 1] if index > 0 else None
+    next_entry = pages[index + 1] if index + 1 < len(pages) else None
+    variables = {
+        "sidebar": sidebar(book, pages, page),
+        "root": root_prefix(page),
+        "book-title": book.title,
+        "pdf-name": pdf_name,
+        "version": version.describe,
+        "version-date": version.date,
+        "notebook-href": relative(page, f"notebooks/{entry.stem}.ipynb"),
+    }
+    if prev_entry:
+        variables["prev-href"] = relative(page, prev_entry[1])
+        variables["prev-title"] = prev_entry[2]
+    if next_entry:
+        variables["next-href"] = relative(page, next_entry[1])
+        variables["next-title"] = next_entry[2]
+    key = hashlib.sha256(json.dumps([part.markdown, meta, variables, extra], sort_keys=True).encode())
+    for path in sorted(Path(asset(".")).rglob("*")):
+        if path.is_file() and path.suffix in (".lua", ".html"):
+            key.update(path.read_bytes())
+    if book.bibliography:
+        key.update(book.bibliography.read_bytes())
+    cache = builder.root / ".briefing-cache" / "html" / (key.hexdigest() + ".html")
+    if cache.is_file():
+        html = cache.read_text(encoding="utf-8")
+    else:
+        html = run_pandoc(part.markdown, "html5", meta, variables, extra, staging, relpath(entry.path))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(html, encoding="utf-8")
+    out = staging / page
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return page
+
+
+def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name):
+    chunks, part = [], None
+    appendix = False
+    for (entry, _, _, _), piece in zip(pages, assembled):
+        if entry.appendix and not appendix:
+            chunks.append("```{=typst}\n#part[Appendices]\n```")
+            appendix = True
+        elif entry.part and entry.part != part:
+            chunks.append(f"```{{=typst}}\n#part[{entry.part}]\n```")
+        part = entry.part
+        chunks.append(piece.markdown)
+    markdown = "\n\n".join(chunks)
+    meta = {
+        "lang": book.lang,
+        "briefing-xref": {t.id: {"label": t.label, "href": "#" + t.id} for t in targets.values()},
+        "briefing-chapters": {k: v.split("#")[-1] for k, v in {}.items()},
+        "link-citations": True,
+    }
+    meta["briefing-chapters"] = {str(e.path.relative_to(book.root)): p.chapter_id for (e, _, _, _), p in zip(pages, assembled)}
+    meta["briefing-chapters"].update({e.path.name: p.chapter_id for (e, _, _, _), p in zip(pages, assembled)})
+    extra = ["--standalone", "--template", str(asset("templates/book.typ")), "--syntax-highlighting=none"]
+    if book.bibliography:
+        meta["bibliography"] = str(book.bibliography)
+        extra.append("--citeproc")
+    if book.csl:
+        meta["csl"] = str(book.csl)
+    authors = book.authors
+    variables = {
+        "book-title": book.title,
+        "version": version.describe,
+        "version-date": version.date,
+        "typst-date": typst_date(version.epoch),
+    }
+    if book.subtitle:
+        variables["subtitle"] = book.subtitle
+    if book.date:
+        variables["date"] = book.date
+    meta["author"] = authors
+    typ = run_pandoc(markdown, "typst", meta, variables, extra, staging, "book (typst)")
+    typ_file = staging / "book.typ"
+    typ_file.write_text(typ, encoding="utf-8")
+    compile_pdf(typ_file, staging / pdf_name, staging, version.epoch)
+    typ_file.unlink()
+    return pdf_name
+
+
+def render_book(builder, book: Book, version, staging: Path) -> list[str]:
+    root = builder.root
+    chapters = [parse_chapter(entry.path) for entry in book.entries]
+    notebooks = freeze_or_execute(builder, book, chapters)
+    numbers = chapter_numbers(book, chapters)
+    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
+    assembled = []
+    for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers):
+        page = page_of(book, entry)
+        assembled.append(ChapterAssembler(chapter, nb, number, page, defaults).run())
+    keys = bib_keys(book.bibliography)
+    targets = check_references(assembled, chapters, keys)
+    cited = {key for part in assembled for key, _ in part.citations if key in keys}
+    pages = [(e, p.page, p.title, p.number) for e, p in zip(book.entries, assembled)]
+    chapter_pages = {str(e.path.relative_to(book.root)): p.page for e, p in zip(book.entries, assembled)}
+    chapter_pages.update({e.path.name: p.page for e, p in zip(book.entries, assembled)})
+    pdf_name = slug(book.title) + ".pdf"
+
+    written = []
+    for part in assembled:
+        for rel, payload in part.figures.items():
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(payload)
+            written.append(rel)
+    libs = staging / "site_libs"
+    libs.mkdir()
+    shutil.copyfile(asset("assets/briefing.css"), libs / "briefing.css")
+    (staging / "notebooks").mkdir()
+    for entry in book.entries:
+        source = nbmod.notebook_path(root, entry.path)
+        shutil.copyfile(source, staging / "notebooks" / source.name)
+        written.append(f"notebooks/{source.name}")
+
+    started = time.perf_counter()
+    if builder.to in ("all", "html"):
+        with ThreadPoolExecutor(max_workers=builder.jobs) as pool:
+            futures = [pool.submit(_html_page, builder, book, version, part, index, pages, targets, chapter_pages,
+                                   cited, pdf_name, staging) for index, part in enumerate(assembled)]
+            written += [f.result() for f in futures]
+        builder.say(f"html     {len(assembled)} pages ({time.perf_counter() - started:.2f} s)")
+    if builder.to in ("all", "pdf"):
+        started = time.perf_counter()
+        written.append(_pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name))
+        builder.say(f"pdf      {pdf_name} ({time.perf_counter() - started:.2f} s)")
+    return written

@@ -19,6 +19,7 @@ from briefing.render.notebook import INLINE_TAG
 from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, relpath
 
 HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
+DIV_FENCE = re.compile(r"^:{3,}(?P<attrs>.*)$")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
 XREF = re.compile(r"(?<![\w@])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
 CITE = re.compile(r"(?<![\w@])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
@@ -157,13 +158,18 @@ class ChapterAssembler:
     def _markdown(self, text: str, first_line: int, values) -> str:
         lines = text.split("\n")
         result = []
+        div_depth = 0
         for offset, (line, in_code) in enumerate(_fences(lines)):
             number = first_line + offset
             if in_code:
                 result.append(line)
                 continue
+            div = DIV_FENCE.match(line)
+            if div:
+                div_depth += 1 if div.group("attrs").strip() else -1
+                div_depth = max(div_depth, 0)
             heading = HEADING.match(line)
-            if heading and len(heading.group("hashes")) >= 2:
+            if heading and len(heading.group("hashes")) >= 2 and not div_depth:
                 line = self._heading(heading)
             for m in MD_FIGURE.finditer(line):
                 self.out.targets.append(Target(m.group("id"), "fig", f"Figure {self._next('fig')}", self.page))

@@ -1,0 +1,35 @@
+# The two commands of the README: `make` (setup + build) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: all book test bench check lock clean
+
+all: book
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/briefing build
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+check: $(STAMP)
+	$(BIN)/briefing check
+
+lock:
+	$(BIN)/pip freeze --all --exclude-editable | grep -v "^pip==" | grep -v '^briefing' > requirements.lock.new
+	{ head -2 requirements.lock; cat requirements.lock.new; } > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock && rm requirements.lock.new
+	$(BIN)/python tools/sync_environment.py
+
+clean:
+	rm -rf _book .briefing-cache .book-staging-*

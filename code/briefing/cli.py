@@ -38,6 +38,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     p_check = sub.add_parser("check", help="validate the data package in data/")
     p_check.add_argument("--data", default=None, help="data folder (default: the briefing's data/)")
+    p_check.add_argument("--rehash", action="store_true", help="record current file hashes (after an intended edit) and declare pending files that now exist")
     p_check.set_defaults(func=_cmd_check)
 
     p_arch = sub.add_parser("arch", help="parameters and KV cache of a model from its config.json")

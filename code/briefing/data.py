@@ -1,0 +1,603 @@
+"""The briefing's data package: validation, typed loading and file hashes of ``data/``.
+
+Every fact the briefing uses lives in a table of ``data/`` described by
+``data/datapackage.json`` (Frictionless Data Package v2). This module is the only
+way chapters read those tables: :func:`load` validates a table before handing it
+over as a typed :class:`pandas.DataFrame`, and raises :class:`DataError` on the
+first thing wrong, with a message ``data/FILE.csv:LINE:COLUMN: reason`` (LINE is
+the physical line of the CSV file, the header being line 1).
+
+:func:`validate` checks the whole package: each table against its schema (types,
+units' ranges, allowed values, required fields, primary keys, with the
+``frictionless`` library), the provenance columns every fact table must carry,
+foreign keys across tables, the sha256 ``hash`` recorded for every file, that
+the model configs parse as JSON, and that no data file is left undeclared.
+
+Resources whose files have not been written yet are kept under the descriptor's
+``x_pending`` list with their schema ready; ``--rehash`` declares them once their
+files exist and records the current hashes after an intended edit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frictionless
+import pandas as pd
+
+DESCRIPTOR = "datapackage.json"
+PROVENANCE = (
+    "notes",
+    "source_title",
+    "source_url",
+    "source_locator",
+    "publisher",
+    "published",
+    "accessed",
+    "confidence",
+)
+CONFIDENCE = ("primary", "secondary", "estimate")
+SOURCED = ("source_url", "publisher", "published")
+PENDING = "x_pending"
+HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+UNDECLARED_IGNORED = {DESCRIPTOR}
+REHASH_HINT = "if the edit was intended, run `briefing check --rehash`"
+
+
+class DataError(ValueError):
+    """A table or config failed validation; ``problems`` lists everything found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        extra = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{extra}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the package, printed as ``FILE:ROW:COLUMN: message``."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        row = "-" if self.row is None else str(self.row)
+        return f"{self.file}:{row}:{self.column or '-'}: {self.message}"
+
+
+def data_folder(folder: str | Path | None = None) -> Path:
+    """Return ``folder`` as a Path, or the briefing's ``data/`` when None."""
+    if folder is not None:
+        return Path(folder)
+    from briefing import paths
+
+    return paths.DATA
+
+
+def sha256(path: Path) -> str:
+    """Return the file's hash in the package's notation, ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Package:
+    """The descriptor of one data folder, read once."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.descriptor_path = folder / DESCRIPTOR
+        self.label = f"{folder.name}/{DESCRIPTOR}"
+        self.descriptor: dict[str, Any] = json.loads(self.descriptor_path.read_text(encoding="utf-8"))
+        self.resources: list[dict[str, Any]] = list(self.descriptor.get("resources", []))
+        self.pending: list[dict[str, Any]] = list(self.descriptor.get(PENDING, []))
+
+    def display(self, path: str) -> str:
+        """How a resource file is named in messages: ``data/models.csv``."""
+        return f"{self.folder.name}/{path}"
+
+    def resource(self, name: str) -> dict[str, Any]:
+        """Return the declared resource called ``name``."""
+        for res in self.resources:
+            if res.get("name") == name:
+                return res
+        known = ", ".join(sorted(r.get("name", "?") for r in self.resources))
+        raise KeyError(f"no resource {name!r} in {self.label} (declared: {known})")
+
+    def by_path(self) -> dict[str, dict[str, Any]]:
+        """Declared resources keyed by their path."""
+        return {res["path"]: res for res in self.resources if isinstance(res.get("path"), str)}
+
+    def save(self) -> None:
+        """Write the descriptor back, two-space indented."""
+        self.descriptor["resources"] = self.resources
+        if self.pending:
+            self.descriptor[PENDING] = self.pending
+        else:
+            self.descriptor.pop(PENDING, None)
+        text = json.dumps(self.descriptor, indent=2, ensure_ascii=False) + "\n"
+        self.descriptor_path.write_text(text, encoding="utf-8")
+
+
+def is_table(res: dict[str, Any]) -> bool:
+    """True for a CSV resource (one with a Table Schema)."""
+    return str(res.get("path", "")).endswith(".csv")
+
+
+def open_package(folder: Path) -> tuple[Package | None, list[Problem]]:
+    """Read the descriptor, or report why it cannot be read."""
+    label = f"{folder.name}/{DESCRIPTOR}"
+    if not (folder / DESCRIPTOR).is_file():
+        return None, [Problem(label, None, None, "missing: the data package has no descriptor")]
+    try:
+        return Package(folder), []
+    except json.JSONDecodeError as exc:
+        return None, [Problem(label, exc.lineno, None, f"not valid JSON: {exc.msg}")]
+
+
+# --- descriptor ---------------------------------------------------------------
+
+
+def check_descriptor(pkg: Package) -> list[Problem]:
+    """Check every declaration: names, paths, hashes, schemas and provenance."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, res in enumerate(pkg.resources + pkg.pending):
+        pending = index >= len(pkg.resources)
+        where = f"{PENDING}[{index - len(pkg.resources)}]" if pending else f"resources[{index}]"
+        name, path = res.get("name"), res.get("path")
+        if not name or not isinstance(path, str) or not path:
+            problems.append(Problem(pkg.label, None, where, "a resource needs a name and a path"))
+            continue
+        if name in seen:
+            problems.append(Problem(pkg.label, None, name, "resource name declared twice"))
+        seen.add(name)
+        if not pending and not HASH_RE.match(str(res.get("hash", ""))):
+            problems.append(Problem(pkg.label, None, name, f"hash must be sha256:<64 hex digits>; {REHASH_HINT}"))
+        if is_table(res):
+            problems += check_schema(pkg, name, res.get("schema"))
+        else:
+            problems += check_file_provenance(pkg, name, res)
+    return problems
+
+
+def check_schema(pkg: Package, name: str, schema: Any) -> list[Problem]:
+    """A table's schema must be valid Table Schema and end with the provenance columns."""
+    if not isinstance(schema, dict):
+        return [Problem(pkg.label, None, name, "a CSV resource needs an inline schema")]
+    report = frictionless.Schema.validate_descriptor(schema_for_frictionless(schema))
+    problems = [Problem(pkg.label, None, name, f"invalid schema: {error.message}") for error in report.errors]
+    fields = {f.get("name"): f for f in schema.get("fields", [])}
+    for column in PROVENANCE:
+        field = fields.get(column)
+        if field is None:
+            problems.append(Problem(pkg.label, None, f"{name}.{column}", "provenance column missing from the schema"))
+            continue
+        constraints = field.get("constraints", {})
+        if column not in ("notes",) + SOURCED and not constraints.get("required"):
+            problems.append(Problem(pkg.label, None, f"{name}.{column}", "provenance column must be required"))
+    confidence = fields.get("confidence", {}).get("constraints", {}).get("enum")
+    if "confidence" in fields and sorted(confidence or []) != sorted(CONFIDENCE):
+        allowed = ", ".join(CONFIDENCE)
+        problems.append(Problem(pkg.label, None, f"{name}.confidence", f"enum must be exactly: {allowed}"))
+    return problems
+
+
+def check_file_provenance(pkg: Package, name: str, res: dict[str, Any]) -> list[Problem]:
+    """A non-tabular resource carries its provenance as resource properties.
+
+    A file that is itself a source or an attribution record (the article and its
+    ``article.json``) says where its provenance lives in ``x_provenance`` instead;
+    when that names a file of the package, the file must be declared too.
+    """
+    if "x_provenance" in res:
+        where = str(res["x_provenance"]).strip()
+        if not where:
+            return [Problem(pkg.label, None, f"{name}.x_provenance", "must say where the provenance is")]
+        names_file = re.fullmatch(r"[\w./-]+\.(json|csv|txt)", where)
+        declared = {r.get("path") for r in pkg.resources + pkg.pending}
+        if names_file and where not in declared:
+            return [Problem(pkg.label, None, f"{name}.x_provenance", f"{where} is not declared in {DESCRIPTOR}")]
+        return []
+    problems = []
+    sources = res.get("sources")
+    if not (isinstance(sources, list) and sources and all(s.get("title") and s.get("path") for s in sources)):
+        problems.append(Problem(pkg.label, None, f"{name}.sources", "needs sources with a title and a path (URL)"))
+    for key in ("source_locator", "publisher", "published", "accessed", "confidence"):
+        if not res.get(key):
+            problems.append(Problem(pkg.label, None, f"{name}.{key}", "provenance property missing"))
+    if res.get("confidence") and res["confidence"] not in CONFIDENCE:
+        allowed = ", ".join(CONFIDENCE)
+        problems.append(Problem(pkg.label, None, f"{name}.confidence", f'"{res["confidence"]}" is not one of {allowed}'))
+    return problems
+
+
+def schema_for_frictionless(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema frictionless checks: foreign keys are checked here, across tables."""
+    return {key: value for key, value in schema.items() if key != "foreignKeys"}
+
+
+# --- files --------------------------------------------------------------------
+
+
+def check_files(pkg: Package) -> list[Problem]:
+    """Declared files exist and match their hash; no data file is left undeclared."""
+    problems = []
+    for res in pkg.resources:
+        path = res.get("path")
+        if not isinstance(path, str):
+            continue
+        file = pkg.folder / path
+        if not file.is_file():
+            problems.append(Problem(pkg.display(path), None, None, f"declared in {DESCRIPTOR} but missing"))
+            continue
+        recorded, actual = res.get("hash"), sha256(file)
+        if HASH_RE.match(str(recorded)) and recorded != actual:
+            problems.append(
+                Problem(pkg.display(path), None, None, f"file changed: its {actual} is not the hash in {DESCRIPTOR}; {REHASH_HINT}")
+            )
+    declared = set(pkg.by_path())
+    pending = {res.get("path") for res in pkg.pending}
+    for file in sorted(pkg.folder.rglob("*")):
+        rel = file.relative_to(pkg.folder).as_posix()
+        documentation = file.suffix == ".md"
+        if not file.is_file() or rel in declared or rel in UNDECLARED_IGNORED or documentation or file.name.startswith("."):
+            continue
+        if rel in pending:
+            message = f"present but only pending in {DESCRIPTOR}; check it, then run `briefing check --rehash` to declare it"
+        else:
+            message = f"not declared in {DESCRIPTOR}"
+        problems.append(Problem(pkg.display(rel), None, None, message))
+    return problems
+
+
+def check_json(pkg: Package, res: dict[str, Any]) -> list[Problem]:
+    """A JSON resource must parse to an object."""
+    path = res["path"]
+    try:
+        value = json.loads((pkg.folder / path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        return [Problem(pkg.display(path), exc.lineno, None, f"not valid JSON: {exc.msg}")]
+    if not isinstance(value, dict):
+        return [Problem(pkg.display(path), None, None, "must hold a JSON object")]
+    return []
+
+
+# --- tables -------------------------------------------------------------------
+
+
+def record_lines(file: Path) -> dict[int, int]:
+    """Map frictionless row numbers (the header is row 1) to physical line numbers."""
+    lines, start = {}, 1
+    with file.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        for number, _ in enumerate(reader, start=1):
+            lines[number] = start
+            start = reader.line_num + 1
+    return lines
+
+
+def read_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
+    """The data records of a CSV file, each with the physical line it starts on."""
+    rows = []
+    with file.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        start = reader.line_num + 1 if reader.fieldnames else 2
+        for record in reader:
+            rows.append((start, record))
+            start = reader.line_num + 1
+    return rows
+
+
+def check_table(pkg: Package, res: dict[str, Any]) -> list[Problem]:
+    """Validate one CSV file against its schema with frictionless."""
+    path = res["path"]
+    file = pkg.folder / path
+    schema = frictionless.Schema.from_descriptor(schema_for_frictionless(res["schema"]))
+    resource = frictionless.Resource(path=path, basepath=str(pkg.folder), schema=schema, format="csv", encoding="utf-8")
+    report = resource.validate()
+    lines = record_lines(file)
+    fields = {f["name"]: f for f in res["schema"]["fields"]}
+    problems = []
+    for error in report.tasks[0].errors if report.tasks else report.errors:
+        problems.append(to_problem(pkg.display(path), error, lines, fields, res["schema"]))
+    return problems
+
+
+def to_problem(file: str, error: Any, lines: dict[int, int], fields: dict[str, Any], schema: dict[str, Any]) -> Problem:
+    """Turn one frictionless error into a Problem at the physical line and column."""
+    kind = error.type
+    row = getattr(error, "row_number", None)
+    line = lines.get(row, row) if row else None
+    column = getattr(error, "field_name", None) or getattr(error, "label", None)
+    cell = getattr(error, "cell", None)
+    note = getattr(error, "note", "") or ""
+    if kind == "type-error":
+        field = fields.get(column, {})
+        hint = " (expected YYYY-MM-DD)" if field.get("type") == "date" else ""
+        return Problem(file, line, column, f'"{cell}" is not a valid {field.get("type", "value")}{hint}')
+    if kind == "constraint-error":
+        return Problem(file, line, column, constraint_message(cell, note, fields.get(column, {})))
+    if kind in ("primary-key", "unique-error"):
+        keys = schema.get("primaryKey", []) if kind == "primary-key" else [column]
+        keys = [keys] if isinstance(keys, str) else keys
+        cells = getattr(error, "cells", None) or []
+        values = ", ".join(f"{k}={v}" for k, v in zip(keys, row_values(cells, keys, schema)))
+        match = re.search(r"position (\d+)", note)
+        first = f" (first on line {lines.get(int(match.group(1)), match.group(1))})" if match else ""
+        return Problem(file, line, "+".join(keys), f"duplicate key {values}{first}")
+    if kind in ("missing-label", "extra-label", "incorrect-label", "duplicate-label", "blank-label"):
+        return Problem(file, 1, column, f"header: {error.title.lower()} ({note})" if note else f"header: {error.title.lower()}")
+    if kind == "missing-cell":
+        return Problem(file, line, column, "missing cell: the row has fewer columns than the header")
+    if kind == "extra-cell":
+        return Problem(file, line, column, "extra cell: the row has more columns than the header")
+    if kind == "blank-row":
+        return Problem(file, line, None, "blank row")
+    return Problem(file, line, column, f"{error.title.lower()}: {note or error.message}")
+
+
+def row_values(cells: list[Any], keys: list[str], schema: dict[str, Any]) -> list[Any]:
+    """Pick the key columns' values out of a frictionless row."""
+    names = [f["name"] for f in schema["fields"]]
+    return [cells[names.index(k)] if k in names and names.index(k) < len(cells) else "?" for k in keys]
+
+
+def constraint_message(cell: Any, note: str, field: dict[str, Any]) -> str:
+    """Say in words which constraint a cell breaks."""
+    match = re.search(r'constraint "(\w+)"', note)
+    name = match.group(1) if match else ""
+    constraints = field.get("constraints", {})
+    unit = f" {field['x_unit']}" if field.get("x_unit") else ""
+    if name == "required":
+        return "value is required"
+    if name == "enum":
+        return f'"{cell}" is not one of: {", ".join(map(str, constraints["enum"]))}'
+    if name == "minimum":
+        return f"{cell} is below the minimum {constraints['minimum']}{unit}"
+    if name == "maximum":
+        return f"{cell} is above the maximum {constraints['maximum']}{unit}"
+    if name == "pattern":
+        return f'"{cell}" does not match the pattern {constraints["pattern"]}'
+    if name == "unique":
+        return f'"{cell}" is not unique'
+    return f'"{cell}" breaks the constraint {name}: {note}'
+
+
+def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]]) -> list[Problem]:
+    """Every non-empty foreign key value must exist in the table it references."""
+    problems = []
+    for fk in res["schema"].get("foreignKeys", []):
+        fields = [fk["fields"]] if isinstance(fk["fields"], str) else fk["fields"]
+        ref = fk["reference"]
+        target = ref.get("resource") or res["name"]
+        ref_fields = [ref["fields"]] if isinstance(ref["fields"], str) else ref["fields"]
+        if target not in tables:
+            problems.append(Problem(pkg.label, None, res["name"], f"foreign key refers to unknown resource {target!r}"))
+            continue
+        known = {tuple(row.get(f, "") for f in ref_fields) for _, row in tables[target]}
+        for line, row in tables[res["name"]]:
+            value = tuple(row.get(f, "") for f in fields)
+            if all(v == "" for v in value) or value in known:
+                continue
+            shown = ", ".join(value)
+            problems.append(
+                Problem(pkg.display(res["path"]), line, "+".join(fields), f'"{shown}" is not a {"+".join(ref_fields)} in {target}')
+            )
+    return problems
+
+
+def sourced_rows(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+    """Only an estimate may leave its source URL, publisher or publication date empty."""
+    problems = []
+    for line, row in rows:
+        if row.get("confidence") == "estimate":
+            continue
+        for column in SOURCED:
+            if column in row and row[column] == "":
+                hint = "; write n.d. for an undated source" if column == "published" else ""
+                problems.append(Problem(pkg.display(res["path"]), line, column, f"value is required unless confidence is estimate{hint}"))
+    return problems
+
+
+def config_paths(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+    """A ``config_file`` cell must name a declared JSON resource."""
+    declared = pkg.by_path()
+    return [
+        Problem(pkg.display(res["path"]), line, "config_file", f'"{row["config_file"]}" is not a resource declared in {DESCRIPTOR}')
+        for line, row in rows
+        if row.get("config_file") and row["config_file"] not in declared
+    ]
+
+
+def stated_costs(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+    """Where GPU-hours, price and stated cost are all given, cost = hours x price (within 1 %)."""
+    problems = []
+    for line, row in rows:
+        try:
+            hours, price, cost = (float(row[k]) for k in ("gpu_hours", "rental_usd_per_gpu_hour", "cost_usd_stated"))
+        except (KeyError, ValueError):
+            continue
+        if not math.isclose(hours * price, cost, rel_tol=0.01):
+            problems.append(
+                Problem(pkg.display(res["path"]), line, "cost_usd_stated", f"{row['cost_usd_stated']} != gpu_hours x rental_usd_per_gpu_hour = {hours * price:g}")
+            )
+    return problems
+
+
+def table_rows(pkg: Package) -> dict[str, list[tuple[int, dict[str, str]]]]:
+    """The raw rows of every declared table whose file exists."""
+    return {
+        res["name"]: read_rows(pkg.folder / res["path"])
+        for res in pkg.resources
+        if is_table(res) and (pkg.folder / res["path"]).is_file()
+    }
+
+
+def check_resource(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]]) -> list[Problem]:
+    """Everything about one declared resource whose file exists."""
+    if not is_table(res):
+        return check_json(pkg, res) if res["path"].endswith(".json") else []
+    problems = check_table(pkg, res)
+    rows = tables.get(res["name"], [])
+    problems += sourced_rows(pkg, res, rows)
+    problems += foreign_keys(pkg, res, tables)
+    if any(f["name"] == "config_file" for f in res["schema"]["fields"]):
+        problems += config_paths(pkg, res, rows)
+    if {"gpu_hours", "rental_usd_per_gpu_hour", "cost_usd_stated"} <= {f["name"] for f in res["schema"]["fields"]}:
+        problems += stated_costs(pkg, res, rows)
+    return problems
+
+
+# --- public API ---------------------------------------------------------------
+
+
+def validate(folder: str | Path | None = None) -> list[Problem]:
+    """Check the whole data package in ``folder`` (default ``data/``); [] when clean."""
+    pkg, problems = open_package(data_folder(folder))
+    if pkg is None:
+        return problems
+    problems = check_descriptor(pkg)
+    if problems:
+        return problems
+    problems = check_files(pkg)
+    tables = table_rows(pkg)
+    for res in pkg.resources:
+        if (pkg.folder / res["path"]).is_file():
+            problems += check_resource(pkg, res, tables)
+    return problems
+
+
+def resource_problems(pkg: Package, res: dict[str, Any]) -> list[Problem]:
+    """What stops one resource from being loaded: descriptor, file, hash and content."""
+    problems = [p for p in check_descriptor(pkg) if p.column and p.column.split(".")[0] == res["name"]]
+    file = pkg.folder / res["path"]
+    if not file.is_file():
+        return problems + [Problem(pkg.display(res["path"]), None, None, f"declared in {DESCRIPTOR} but missing")]
+    actual = sha256(file)
+    if res.get("hash") != actual:
+        problems.append(
+            Problem(pkg.display(res["path"]), None, None, f"file changed: its {actual} is not the hash in {DESCRIPTOR}; {REHASH_HINT}")
+        )
+    return problems + check_resource(pkg, res, table_rows(pkg))
+
+
+def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
+    """Return the validated table ``name`` with columns typed as its schema says.
+
+    Integers become nullable ``Int64``, numbers ``float64``, dates ``datetime64``,
+    booleans ``boolean``; an empty cell is missing (NA). Raises :class:`DataError`
+    when anything in the table, its hash or its foreign keys is wrong.
+    """
+    pkg = Package(data_folder(folder))
+    res = pkg.resource(name)
+    if not is_table(res):
+        raise KeyError(f"{name!r} is not a table; use load_config() for a model config")
+    problems = resource_problems(pkg, res)
+    if problems:
+        raise DataError(problems)
+    frame = pd.read_csv(pkg.folder / res["path"], dtype=str, keep_default_na=False, encoding="utf-8")
+    for field in res["schema"]["fields"]:
+        frame[field["name"]] = typed(frame[field["name"]], field.get("type", "string"))
+    return frame
+
+
+def typed(column: pd.Series, kind: str) -> pd.Series:
+    """Convert one already-validated text column to its schema type."""
+    blank = column == ""
+    if kind == "integer":
+        return pd.array([None if b else int(v) for v, b in zip(column, blank)], dtype="Int64")
+    if kind == "number":
+        return pd.to_numeric(column.mask(blank), errors="raise").astype("float64")
+    if kind == "date":
+        return pd.to_datetime(column.mask(blank), format="%Y-%m-%d", errors="raise")
+    if kind == "boolean":
+        return column.map({"true": True, "false": False, "": None}).astype("boolean")
+    return column.mask(blank)
+
+
+def load_config(model_id: str, folder: str | Path | None = None) -> dict[str, Any]:
+    """Return the config.json of ``model_id`` (a row of models.csv), validated and hash-checked."""
+    pkg = Package(data_folder(folder))
+    models = load("models", pkg.folder)
+    match = models.loc[models["model_id"] == model_id, "config_file"]
+    if match.empty:
+        raise KeyError(f"no model {model_id!r} in {pkg.display('models.csv')}")
+    res = pkg.by_path()[match.iloc[0]]
+    problems = resource_problems(pkg, res)
+    if problems:
+        raise DataError(problems)
+    return json.loads((pkg.folder / res["path"]).read_text(encoding="utf-8"))
+
+
+def resource_hashes(folder: str | Path | None = None) -> dict[str, str]:
+    """The current ``sha256:`` hash of every declared resource file that exists, by path."""
+    pkg = Package(data_folder(folder))
+    return {path: sha256(pkg.folder / path) for path in pkg.by_path() if (pkg.folder / path).is_file()}
+
+
+def rehash(folder: str | Path | None = None) -> list[str]:
+    """Record current hashes and declare pending resources whose files now exist.
+
+    Returns the paths whose declaration changed.
+    """
+    pkg = Package(data_folder(folder))
+    changed = []
+    for res in pkg.resources:
+        file = pkg.folder / res["path"]
+        if file.is_file() and res.get("hash") != sha256(file):
+            res["hash"] = sha256(file)
+            changed.append(res["path"])
+    still_pending = []
+    for res in pkg.pending:
+        file = pkg.folder / res["path"]
+        if file.is_file():
+            pkg.resources.append({**res, "hash": sha256(file)})
+            changed.append(res["path"])
+        else:
+            still_pending.append(res)
+    pkg.pending = still_pending
+    if changed:
+        pkg.save()
+    return changed
+
+
+def check_main(args: argparse.Namespace) -> int:
+    """``briefing check``: print one line per problem; exit 1 on problems, else 0."""
+    folder = data_folder(getattr(args, "data", None))
+    if getattr(args, "rehash", False) and (folder / DESCRIPTOR).is_file():
+        for path in rehash(folder):
+            print(f"rehashed {folder.name}/{path}", file=sys.stderr)
+    problems = validate(folder)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
+        return 1
+    pkg = Package(folder)
+    tables = sum(is_table(r) for r in pkg.resources)
+    rows = sum(len(read_rows(folder / r["path"])) for r in pkg.resources if is_table(r))
+    waiting = f", {len(pkg.pending)} pending" if pkg.pending else ""
+    print(f"{folder.name}/: {len(pkg.resources)} resources ({tables} tables, {rows} rows{waiting}) valid, hashes match")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m briefing.data [--data DIR] [--rehash]``, the same as ``briefing check``."""
+    parser = argparse.ArgumentParser(prog="python -m briefing.data", description=check_main.__doc__)
+    parser.add_argument("--data", default=None, help="data folder (default: the briefing's data/)")
+    parser.add_argument("--rehash", action="store_true", help="record current hashes and declare pending files")
+    return check_main(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

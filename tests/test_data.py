@@ -1,0 +1,265 @@
+"""Tests of briefing.data: each way a table can go wrong is reported at its file, line and column."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from briefing import data
+
+REAL = Path(__file__).resolve().parents[1] / "data"
+OWN = {"models.csv", "gpus.csv", "gpu_links.csv", "training_runs.csv"}
+
+
+@pytest.fixture
+def pkg(tmp_path: Path) -> Path:
+    """A copy of the real data package reduced to the architecture and compute tables and configs."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shutil.copytree(REAL / "configs", folder / "configs")
+    for name in OWN:
+        shutil.copy(REAL / name, folder / name)
+    descriptor = json.loads((REAL / data.DESCRIPTOR).read_text(encoding="utf-8"))
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["path"] in OWN or r["path"].startswith("configs/")]
+    descriptor.pop(data.PENDING, None)
+    (folder / data.DESCRIPTOR).write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    return folder
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def edit(folder: Path, name: str, record: int, column: str, value: str, rehash: bool = True) -> None:
+    """Set one cell (record 1 is the header, 2 the first data row), then record the new hash."""
+    path = folder / name
+    rows = rows_of(path)
+    rows[record - 1][rows[0].index(column)] = value
+    write_rows(path, rows)
+    if rehash:
+        data.rehash(folder)
+
+
+def messages(folder: Path) -> list[str]:
+    return [str(p) for p in data.validate(folder)]
+
+
+def test_real_tables_are_clean(pkg: Path):
+    assert messages(pkg) == []
+
+
+def test_real_package_has_no_problem_in_these_tables():
+    own = {f"data/{name}" for name in OWN} | {f"data/configs/{p.name}" for p in (REAL / "configs").glob("*.json")}
+    problems = [str(p) for p in data.validate(REAL) if p.file in own or p.file == "data/datapackage.json"]
+    assert problems == []
+
+
+def test_wrong_type(pkg: Path):
+    edit(pkg, "gpus.csv", 2, "memory_gb", "eighty")
+    assert messages(pkg) == ['data/gpus.csv:2:memory_gb: "eighty" is not a valid number']
+
+
+def test_wrong_date(pkg: Path):
+    edit(pkg, "models.csv", 4, "accessed", "28/11/2026")
+    assert messages(pkg) == ['data/models.csv:4:accessed: "28/11/2026" is not a valid date (expected YYYY-MM-DD)']
+
+
+def test_missing_source(pkg: Path):
+    edit(pkg, "models.csv", 3, "source_title", "")
+    assert messages(pkg) == ["data/models.csv:3:source_title: value is required"]
+
+
+def test_missing_publication_date_needs_an_estimate_or_nd(pkg: Path):
+    edit(pkg, "training_runs.csv", 5, "published", "")
+    assert messages(pkg) == [
+        "data/training_runs.csv:5:published: value is required unless confidence is estimate; write n.d. for an undated source"
+    ]
+    edit(pkg, "training_runs.csv", 5, "confidence", "estimate")
+    assert messages(pkg) == []
+
+
+def test_duplicate_key(pkg: Path):
+    edit(pkg, "training_runs.csv", 3, "run_id", "deepseek-v3-pre-training")
+    assert messages(pkg) == ["data/training_runs.csv:3:run_id: duplicate key run_id=deepseek-v3-pre-training (first on line 2)"]
+
+
+def test_unit_out_of_range(pkg: Path):
+    edit(pkg, "gpus.csv", 2, "memory_bandwidth_tbps", "3350")
+    assert messages(pkg) == ["data/gpus.csv:2:memory_bandwidth_tbps: 3350 is above the maximum 100 TB/s"]
+
+
+def test_negative_gpu_hours(pkg: Path):
+    edit(pkg, "training_runs.csv", 8, "gpu_hours", "-1")
+    assert messages(pkg) == ["data/training_runs.csv:8:gpu_hours: -1 is below the minimum 0 GPU-hours"]
+
+
+def test_foreign_key_to_missing_gpu(pkg: Path):
+    edit(pkg, "training_runs.csv", 2, "gpu_id", "a100-sxm")
+    assert messages(pkg) == ['data/training_runs.csv:2:gpu_id: "a100-sxm" is not a gpu_id in gpus']
+
+
+def test_self_foreign_key(pkg: Path):
+    edit(pkg, "gpus.csv", 3, "export_variant_of", "h200-sxm")
+    assert messages(pkg) == ['data/gpus.csv:3:export_variant_of: "h200-sxm" is not a gpu_id in gpus']
+
+
+def test_changed_file_without_new_hash(pkg: Path):
+    edit(pkg, "models.csv", 2, "notes", "edited by hand", rehash=False)
+    actual = data.sha256(pkg / "models.csv")
+    assert messages(pkg) == [
+        f"data/models.csv:-:-: file changed: its {actual} is not the hash in datapackage.json; "
+        "if the edit was intended, run `briefing check --rehash`"
+    ]
+    assert data.rehash(pkg) == ["models.csv"]
+    assert messages(pkg) == []
+
+
+def test_bad_confidence(pkg: Path):
+    edit(pkg, "gpu_links.csv", 2, "confidence", "certain")
+    assert messages(pkg) == ['data/gpu_links.csv:2:confidence: "certain" is not one of: primary, secondary, estimate']
+
+
+def test_bad_partial_date(pkg: Path):
+    edit(pkg, "models.csv", 2, "published", "December 2024")
+    assert messages(pkg) == [
+        r'data/models.csv:2:published: "December 2024" does not match the pattern ^(\d{4}(-\d{2}(-\d{2})?)?|n\.d\.)$'
+    ]
+
+
+def test_line_numbers_count_physical_lines(pkg: Path):
+    edit(pkg, "gpu_links.csv", 2, "notes", "first line\nsecond line")
+    edit(pkg, "gpu_links.csv", 3, "bandwidth_gbps", "fast")
+    assert messages(pkg) == ['data/gpu_links.csv:4:bandwidth_gbps: "fast" is not a valid number']
+
+
+def test_stated_cost_must_match_hours_times_price(pkg: Path):
+    edit(pkg, "training_runs.csv", 5, "cost_usd_stated", "6000000")
+    assert messages(pkg) == ["data/training_runs.csv:5:cost_usd_stated: 6000000 != gpu_hours x rental_usd_per_gpu_hour = 5.576e+06"]
+
+
+def test_config_must_be_declared(pkg: Path):
+    edit(pkg, "models.csv", 2, "config_file", "configs/unknown.json")
+    assert messages(pkg) == ['data/models.csv:2:config_file: "configs/unknown.json" is not a resource declared in datapackage.json']
+
+
+def test_config_must_parse(pkg: Path):
+    (pkg / "configs" / "dbrx.json").write_text('{"d_model": 6144,', encoding="utf-8")
+    data.rehash(pkg)
+    assert messages(pkg) == ["data/configs/dbrx.json:1:-: not valid JSON: Expecting property name enclosed in double quotes"]
+
+
+def test_missing_declared_file(pkg: Path):
+    (pkg / "gpu_links.csv").unlink()
+    assert messages(pkg) == ["data/gpu_links.csv:-:-: declared in datapackage.json but missing"]
+
+
+def test_undeclared_file(pkg: Path):
+    (pkg / "extra.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    assert messages(pkg) == ["data/extra.csv:-:-: not declared in datapackage.json"]
+
+
+def test_pending_resource_is_declared_by_rehash(pkg: Path):
+    descriptor = json.loads((pkg / data.DESCRIPTOR).read_text(encoding="utf-8"))
+    gpus = next(r for r in descriptor["resources"] if r["name"] == "gpus")
+    pending = {k: v for k, v in gpus.items() if k != "hash"} | {"name": "gpus2", "path": "gpus2.csv"}
+    descriptor[data.PENDING] = [pending]
+    (pkg / data.DESCRIPTOR).write_text(json.dumps(descriptor), encoding="utf-8")
+    assert messages(pkg) == []
+    shutil.copy(pkg / "gpus.csv", pkg / "gpus2.csv")
+    assert messages(pkg) == [
+        "data/gpus2.csv:-:-: present but only pending in datapackage.json; check it, then run `briefing check --rehash` to declare it"
+    ]
+    assert data.rehash(pkg) == ["gpus2.csv"]
+    assert messages(pkg) == []
+    assert data.PENDING not in json.loads((pkg / data.DESCRIPTOR).read_text(encoding="utf-8"))
+
+
+def test_schema_without_provenance_is_refused(pkg: Path):
+    descriptor = json.loads((pkg / data.DESCRIPTOR).read_text(encoding="utf-8"))
+    models = next(r for r in descriptor["resources"] if r["name"] == "models")
+    models["schema"]["fields"] = [f for f in models["schema"]["fields"] if f["name"] != "confidence"]
+    (pkg / data.DESCRIPTOR).write_text(json.dumps(descriptor), encoding="utf-8")
+    assert messages(pkg) == ["data/datapackage.json:-:models.confidence: provenance column missing from the schema"]
+
+
+def test_config_needs_provenance(pkg: Path):
+    descriptor = json.loads((pkg / data.DESCRIPTOR).read_text(encoding="utf-8"))
+    config = next(r for r in descriptor["resources"] if r["name"] == "config-dbrx")
+    config["confidence"] = "likely"
+    (pkg / data.DESCRIPTOR).write_text(json.dumps(descriptor), encoding="utf-8")
+    assert messages(pkg) == ['data/datapackage.json:-:config-dbrx.confidence: "likely" is not one of primary, secondary, estimate']
+
+
+def test_load_types_columns(pkg: Path):
+    runs = data.load("training_runs", pkg)
+    assert runs["gpu_hours"].dtype == "float64"
+    assert str(runs["cluster_gpus"].dtype) == "Int64"
+    assert pd.api.types.is_datetime64_any_dtype(runs["accessed"])
+    v3 = runs.set_index("run_id").loc["deepseek-v3-total"]
+    assert v3["gpu_hours"] == 2_788_000 and v3["cost_usd_stated"] == 5_576_000 and v3["cluster_gpus"] == 2048
+    assert pd.isna(runs.set_index("run_id").loc["llama-3-70b", "cost_usd_stated"])
+
+
+def test_load_raises_with_location(pkg: Path):
+    edit(pkg, "gpus.csv", 3, "fp8_dense_tflops", "n/a")
+    with pytest.raises(data.DataError) as caught:
+        data.load("gpus", pkg)
+    assert str(caught.value) == 'data/gpus.csv:3:fp8_dense_tflops: "n/a" is not a valid number'
+
+
+def test_load_refuses_a_changed_file(pkg: Path):
+    edit(pkg, "gpus.csv", 2, "notes", "changed", rehash=False)
+    with pytest.raises(data.DataError, match=r"^data/gpus.csv:-:-: file changed"):
+        data.load("gpus", pkg)
+
+
+def test_load_checks_foreign_keys(pkg: Path):
+    edit(pkg, "training_runs.csv", 9, "model_id", "llama-2-70b")
+    with pytest.raises(data.DataError) as caught:
+        data.load("training_runs", pkg)
+    assert str(caught.value) == 'data/training_runs.csv:9:model_id: "llama-2-70b" is not a model_id in models'
+
+
+def test_load_config(pkg: Path):
+    config = data.load_config("deepseek-v3", pkg)
+    assert config["hidden_size"] == 7168 and config["n_routed_experts"] == 256
+    inference = json.loads((pkg / "configs" / "deepseek-v3-inference.json").read_text())
+    assert (inference["dim"], inference["n_layers"], inference["n_routed_experts"]) == (7168, 61, 256)
+    with pytest.raises(KeyError):
+        data.load_config("gpt-4", pkg)
+
+
+def test_resource_hashes(pkg: Path):
+    hashes = data.resource_hashes(pkg)
+    assert hashes["models.csv"] == data.sha256(pkg / "models.csv")
+    assert set(hashes) >= OWN | {"configs/deepseek-v3.json"}
+
+
+def test_check_main(pkg: Path, capsys: pytest.CaptureFixture[str]):
+    assert data.check_main(argparse.Namespace(data=str(pkg), rehash=False)) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("data/: 14 resources (4 tables")
+    edit(pkg, "gpu_links.csv", 2, "link", "ethernet", rehash=False)
+    assert data.check_main(argparse.Namespace(data=str(pkg), rehash=False)) == 1
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    assert data.check_main(argparse.Namespace(data=str(pkg), rehash=True)) == 1
+    assert capsys.readouterr().out.strip() == 'data/gpu_links.csv:2:link: "ethernet" is not one of: nvlink, infiniband, pcie'
+
+
+def test_cli_has_rehash_flag(pkg: Path):
+    from briefing.cli import make_parser
+
+    args = make_parser().parse_args(["check", "--data", str(pkg), "--rehash"])
+    assert args.rehash and args.func(args) == 0

@@ -164,18 +164,24 @@ def check_descriptor(pkg: Package) -> list[Problem]:
         if not pending and not HASH_RE.match(str(res.get("hash", ""))):
             problems.append(Problem(pkg.label, None, name, f"hash must be sha256:<64 hex digits>; {REHASH_HINT}"))
         if is_table(res):
-            problems += check_schema(pkg, name, res.get("schema"))
+            problems += check_schema(pkg, name, res.get("schema"), sourced="x_provenance" not in res)
         else:
             problems += check_file_provenance(pkg, name, res)
     return problems
 
 
-def check_schema(pkg: Package, name: str, schema: Any) -> list[Problem]:
-    """A table's schema must be valid Table Schema and end with the provenance columns."""
+def check_schema(pkg: Package, name: str, schema: Any, sourced: bool = True) -> list[Problem]:
+    """A table's schema must be valid Table Schema and, for a fact table, carry the provenance columns.
+
+    A table the briefing defines itself (a vocabulary such as the verdict scale)
+    is exempt when its resource says so in ``x_provenance``.
+    """
     if not isinstance(schema, dict):
         return [Problem(pkg.label, None, name, "a CSV resource needs an inline schema")]
     report = frictionless.Schema.validate_descriptor(schema_for_frictionless(schema))
     problems = [Problem(pkg.label, None, name, f"invalid schema: {error.message}") for error in report.errors]
+    if not sourced:
+        return problems
     fields = {f.get("name"): f for f in schema.get("fields", [])}
     for column in PROVENANCE:
         field = fields.get(column)

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -185,8 +186,9 @@ async def execute(nb: nbformat.NotebookNode, chapter: Chapter, root: Path, timeo
             for index, cell in enumerate(nb.cells):
                 await client.async_execute_cell(cell, index)
     except CellExecutionError as exc:
-        line = _failed_line(nb, exc)
-        raise BuildError(f"{relpath(chapter.path)}:{line}: cell raised an exception\n{exc}") from None
+        line = _failed_line(nb)
+        message = ANSI.sub("", str(exc))
+        raise BuildError(f"{relpath(chapter.path)}:{line}: cell raised an exception\n{message}") from None
     except Exception as exc:  # kernel death, timeout
         raise BuildError(f"{relpath(chapter.path)}: kernel failed: {type(exc).__name__}: {exc}") from None
     for cell in nb.cells:
@@ -195,10 +197,19 @@ async def execute(nb: nbformat.NotebookNode, chapter: Chapter, root: Path, timeo
     return Execution(nb, time.perf_counter() - started)
 
 
-def _failed_line(nb: nbformat.NotebookNode, exc: CellExecutionError) -> int:
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+CELL_LINE = re.compile(r"Cell\s+In\[\d+\],\s+line\s+(\d+)")
+
+
+def _failed_line(nb: nbformat.NotebookNode) -> int:
+    """The .qmd line that raised: the cell's fence line plus the traceback's line in the cell."""
     for cell in nb.cells:
-        if cell.cell_type == "code" and any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return cell.metadata.get("briefing", {}).get("line", 1)
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if cell.cell_type == "code" and errors:
+            fence = cell.metadata.get("briefing", {}).get("line", 1)
+            inline = "inline-expression" in cell.metadata.get("tags", [])
+            found = CELL_LINE.findall(ANSI.sub("", "\n".join(errors[0].get("traceback", []))))
+            return fence if inline or not found else fence + int(found[0])
     return 1
 
 

@@ -129,7 +129,7 @@ def parse_options(lines: list[str], path: Path, first_line: int) -> dict:
     try:
         options = yaml.safe_load(body) if body.strip() else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)
         reason = getattr(exc, "problem", None) or "malformed"
         raise BuildError(f"{relpath(path)}:{line}: malformed cell option: {reason}") from None

@@ -55,3 +55,7 @@ def _configure_inline_backend() -> None:
 
 
 _configure_inline_backend()
+
+from briefing import arch, economics  # noqa: E402,F401  (chapters use these names)
+from briefing import data as bdata  # noqa: E402,F401
+from briefing.present import billions, claim_quote, md_escape, number, percent, table, times, usd  # noqa: E402,F401

@@ -1,0 +1,63 @@
+"""Presentation for chapters: numbers as prose, DataFrames as tables, claims as quotes.
+
+Everything that reaches the page from data/ is escaped here: table cells by
+pandas' HTML writer (``escape=True``), prose by ``md_escape``, so a value such
+as ``<script>`` shows as text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$#|~^@])")
+
+
+def md_escape(text: str) -> str:
+    """Backslash-escape every character Pandoc markdown would interpret."""
+    return MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def number(value: float, digits: int = 0) -> str:
+    """``1234.5 -> '1,234.5'`` with a thousands separator and a fixed number of decimals."""
+    return f"{value:,.{digits}f}"
+
+
+def billions(value: float, digits: int = 1) -> str:
+    """A count as billions: ``671026419200 -> '671.0'``."""
+    return f"{value / 1e9:,.{digits}f}"
+
+
+def percent(fraction: float, digits: int = 1) -> str:
+    """A fraction as a percentage: ``0.224 -> '22.4%'``."""
+    return f"{fraction * 100:,.{digits}f}%"
+
+
+def usd(value: float, digits: int = 2) -> str:
+    """Dollars: ``5576000 -> '$5,576,000.00'`` (escaped for markdown by the inline machinery)."""
+    return f"${value:,.{digits}f}"
+
+
+def times(ratio: float, digits: int = 1) -> str:
+    """A ratio as a multiple: ``57.14 -> '57.1×'``."""
+    return f"{ratio:,.{digits}f}×"
+
+
+def table(frame: pd.DataFrame, index: bool = False, **formatters) -> HTML:
+    """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF)."""
+    return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None))
+
+
+def claim_quote(claim: pd.Series) -> Markdown:
+    """A claim as a blockquote: the French words as printed, the English translation beside them."""
+    return Markdown(
+        f"> **[{md_escape(claim['claim_id'])}]** « {md_escape(claim['quote_fr'])} »\n>\n"
+        f"> *{md_escape(claim['translation_en'])}* — {md_escape(claim['claimant'])}"
+    )
+
+
+def escape_html(text: str) -> str:
+    return html.escape(str(text))

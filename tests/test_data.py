@@ -263,3 +263,11 @@ def test_cli_has_rehash_flag(pkg: Path):
 
     args = make_parser().parse_args(["check", "--data", str(pkg), "--rehash"])
     assert args.rehash and args.func(args) == 0
+
+
+def test_loading_a_pending_table_says_how_to_declare_it(pkg: Path):
+    descriptor = json.loads((pkg / data.DESCRIPTOR).read_text(encoding="utf-8"))
+    descriptor[data.PENDING] = [{"name": "claims", "path": "claims.csv", "schema": {"fields": []}}]
+    (pkg / data.DESCRIPTOR).write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(KeyError, match=r"'claims' is pending in data/datapackage.json"):
+        data.load("claims", pkg)

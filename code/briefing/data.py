@@ -110,6 +110,12 @@ class Package:
         for res in self.resources:
             if res.get("name") == name:
                 return res
+        for res in self.pending:
+            if res.get("name") == name:
+                raise KeyError(
+                    f"{name!r} is pending in {self.label}: once {self.display(res['path'])} is written and checked, "
+                    "run `briefing check --rehash` to declare it"
+                )
         known = ", ".join(sorted(r.get("name", "?") for r in self.resources))
         raise KeyError(f"no resource {name!r} in {self.label} (declared: {known})")
 

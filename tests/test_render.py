@@ -246,3 +246,11 @@ def test_an_unknown_cell_option_is_a_warning_with_file_and_line(book_copy):
     code, out, err = run_build(book_copy)
     assert code == 0, err
     assert "warning: chapters/figures.qmd:15: unknown cell option 'fig-wdth' (ignored)" in err
+
+
+def test_text_from_data_is_escaped_in_html(built_book):
+    html = page(built_book, "chapters/numbers.html")
+    assert "&lt;script&gt;alert(‘fr’)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert('table')&lt;/script&gt;" in html
+    assert "&lt;b&gt;bold?&lt;/b&gt;" in html
+    assert "<script" not in html

@@ -47,3 +47,46 @@ def book_copy(built_book, tmp_path) -> Path:
     dest = tmp_path / "book"
     shutil.copytree(built_book, dest)
     return dest
+
+
+# -- the real book, built in a private copy of the project -------------------------------------
+
+REPORT = {"pages": 0, "notebooks": set()}
+
+
+def project_files() -> list[str]:
+    """The project's files as a clone would have them (tracked and not ignored)."""
+    out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard"],
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if line and (ROOT / line).is_file()]
+
+
+def copy_project(dest: Path) -> Path:
+    for name in project_files():
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def real_book(tmp_path_factory) -> Path:
+    """The briefing built from a copy of the project, as `make` would build it."""
+    project = copy_project(tmp_path_factory.mktemp("real") / "project")
+    code, out, err = run_build(project)
+    assert code == 0, f"the briefing does not build:\n{out}\n{err}"
+    return project
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed and ".ipynb::" in report.nodeid:
+        REPORT["notebooks"].add(report.nodeid.split("::")[0])
+
+
+def pytest_terminal_summary(terminalreporter):
+    stats = terminalreporter.stats
+    passed, failed = len(stats.get("passed", [])), len(stats.get("failed", []))
+    terminalreporter.write_line(
+        f"briefing: {passed} tests passed, {failed} failed; {REPORT['pages']} pages checked in Chromium; "
+        f"{len(REPORT['notebooks'])} chapter notebooks validated by nbval"
+    )

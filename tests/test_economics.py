@@ -115,3 +115,24 @@ def test_token_cost_matches_blended_price_times_tokens(prices, mix, scale):
     counts = (mix.input_cache_hit * scale, mix.input_cache_miss * scale, mix.output * scale)
     cost = econ.token_cost(prices, *counts)
     assert cost == pytest.approx(econ.blended_price(prices, mix) * sum(counts) / 1e6, rel=1e-9, abs=1e-12)
+
+
+def test_relative_change_of_nvda_closes():
+    # data/market.csv: closes of 2025-01-24 (142.62) and 2025-01-27 (118.42); reports say "nearly 17%".
+    assert econ.relative_change(142.62, 118.42) == pytest.approx(-0.16968, abs=1e-5)
+    assert econ.relative_change(10.0, 10.0) == 0.0
+    with pytest.raises(ValueError):
+        econ.relative_change(0.0, 1.0)
+
+
+def test_per_year_and_currency_conversion():
+    # Bank of China plan: 1,000 bn CNY over five years; USD/CNY 7.2846 (data/fx_rates.csv,
+    # 2025-01-23) gives the "$137.5 billion"-order figure of the reports; Stargate: $500 bn over four years.
+    assert econ.per_year(1e12, 5) == pytest.approx(2e11)
+    assert econ.per_year(500e9, 4) == pytest.approx(125e9)
+    assert econ.to_base_currency(1e12, 7.2846) / 1e9 == pytest.approx(137.28, abs=0.01)
+    assert econ.to_base_currency(1e12, 7.1705) / 1e9 == pytest.approx(139.46, abs=0.01)
+    with pytest.raises(ValueError):
+        econ.per_year(1.0, 0)
+    with pytest.raises(ValueError):
+        econ.to_base_currency(1.0, 0.0)

@@ -227,3 +227,37 @@ def price_ratio(numerator: TokenPrices, denominator: TokenPrices, mix: TokenMix)
     below = blended_price(denominator, mix)
     _positive("denominator's blended price", below)
     return blended_price(numerator, mix) / below
+
+
+# ---------------------------------------------------------------- money over time and across currencies
+
+
+def relative_change(before: float, after: float) -> float:
+    """Fractional change from ``before`` to ``after``: after / before − 1 (e.g. a close-to-close move).
+
+    NVDA closes of 2025-01-24 and 2025-01-27 (data/market.csv): 118.42 / 142.62 − 1 = −16.97 %.
+    """
+    _positive("before", before)
+    return after / before - 1.0
+
+
+def per_year(amount: float, period_years: float) -> float:
+    """An amount spread evenly over a period: amount / period_years.
+
+    An even spread is an assumption, not a schedule: the Bank of China plan states
+    a five-year total and Stargate a four-year one (data/investments.csv).
+    """
+    _non_negative("amount", amount)
+    _positive("period_years", period_years)
+    return amount / period_years
+
+
+def to_base_currency(amount_in_quote: float, quote_per_base: float) -> float:
+    """Convert an amount in the quote currency into the base currency: amount / rate.
+
+    ``quote_per_base`` is quoted as in data/fx_rates.csv (base USD, quote CNY:
+    CNY per one USD), so 1,000 bn CNY at 7.2846 is 137.3 bn USD.
+    """
+    _non_negative("amount_in_quote", amount_in_quote)
+    _positive("quote_per_base", quote_per_base)
+    return amount_in_quote / quote_per_base

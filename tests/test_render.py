@@ -254,3 +254,11 @@ def test_text_from_data_is_escaped_in_html(built_book):
     assert "&lt;script&gt;alert('table')&lt;/script&gt;" in html
     assert "&lt;b&gt;bold?&lt;/b&gt;" in html
     assert "<script" not in html
+
+
+def test_pdf_apostrophes_are_not_primes(built_book, tmp_path):
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils not installed")
+    text = subprocess.run(["pdftotext", str(built_book / "_book/fixture-book.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "version 1’s features" in text and "1′s" not in text

@@ -177,6 +177,7 @@ async def execute(nb: nbformat.NotebookNode, chapter: Chapter, root: Path, timeo
         kernel_name="python3",
         resources={"metadata": {"path": str(root)}},
         record_timing=False,
+        shutdown_kernel="immediate",
     )
     client.km = client.create_kernel_manager()
     client.km.transport = "ipc"

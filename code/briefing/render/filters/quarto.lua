@@ -198,8 +198,24 @@ local function Image(img)
   return img
 end
 
+-- Pandoc's Typst writer turns ’ back into ', which Typst sets as a prime after a digit (R1's).
+local function Str(s)
+  if not is_typst or not s.text:find("’", 1, true) then return nil end
+  local parts, rest = pandoc.List(), s.text
+  while true do
+    local i, j = rest:find("’", 1, true)
+    if not i then break end
+    if i > 1 then parts:insert(pandoc.Str(rest:sub(1, i - 1))) end
+    parts:insert(pandoc.RawInline("typst", "’"))
+    rest = rest:sub(j + 1)
+  end
+  if #rest > 0 then parts:insert(pandoc.Str(rest)) end
+  return parts
+end
+
 return {
   { Meta = function(meta) read_meta(meta) end },
   { Div = Div },
   { Cite = Cite, Figure = Figure, Link = Link, Image = Image },
+  { Str = Str },
 }

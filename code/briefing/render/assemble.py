@@ -12,11 +12,10 @@ import ast
 import hashlib
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from briefing.render import BuildError
 from briefing.render.notebook import INLINE_TAG
-from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, relpath
+from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, Markdown, relpath
 
 HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
 DIV_FENCE = re.compile(r"^:{3,}(?P<attrs>.*)$")
@@ -108,31 +107,25 @@ class ChapterAssembler:
         return f"{self.number}.{n}" if self.number else str(n)
 
     def run(self) -> Assembled:
-        parts: list[str] = []
-        body = self._body_lines()
-        parts.append(self._title(body))
+        parts: list[str] = [self._title()]
         code_cells = [c for c in self.nb.cells if c.cell_type in ("code", "raw")]
         inline = [c for c in code_cells if INLINE_TAG in c.metadata.get("tags", [])]
         cells = iter(c for c in code_cells if INLINE_TAG not in c.metadata.get("tags", []))
         values = iter(inline_value(c.get("outputs", [])) for c in inline)
-        blocks = iter(self.chapter.blocks)
-        for block in blocks:
-            if block.__class__.__name__ == "Markdown":
+        for block in self.chapter.blocks:
+            if isinstance(block, Markdown):
                 parts.append(self._markdown(block.text, block.line, values))
             else:
                 parts.append(self._cell(block, next(cells)))
         self.out.markdown = "\n\n".join(p for p in parts if p).strip() + "\n"
         return self.out
 
-    def _body_lines(self):
-        return None
-
-    def _title(self, _body) -> str:
+    def _title(self) -> str:
         meta = self.chapter.meta
         title = meta.get("title")
         chapter_id, classes = self.stem, []
         first = self.chapter.blocks[0] if self.chapter.blocks else None
-        if title is None and first is not None and first.__class__.__name__ == "Markdown":
+        if title is None and isinstance(first, Markdown):
             lines = first.text.split("\n")
             match = HEADING.match(lines[0])
             if match and len(match.group("hashes")) == 1:

@@ -186,11 +186,12 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
     meta = {
         "lang": book.lang,
         "briefing-xref": {t.id: {"label": t.label, "href": "#" + t.id} for t in targets.values()},
-        "briefing-chapters": {k: v.split("#")[-1] for k, v in {}.items()},
+        "briefing-chapters": {},
         "link-citations": True,
     }
-    meta["briefing-chapters"] = {str(e.path.relative_to(book.root)): p.chapter_id for (e, _, _, _), p in zip(pages, assembled)}
-    meta["briefing-chapters"].update({e.path.name: p.chapter_id for (e, _, _, _), p in zip(pages, assembled)})
+    for (entry, _, _, _), piece in zip(pages, assembled):
+        meta["briefing-chapters"][str(entry.path.relative_to(book.root))] = piece.chapter_id
+        meta["briefing-chapters"][entry.path.name] = piece.chapter_id
     extra = ["--standalone", "--template", str(asset("templates/book.typ")), "--syntax-highlighting=none"]
     if book.bibliography:
         meta["bibliography"] = str(book.bibliography)

@@ -75,11 +75,16 @@ def test_callouts_with_titles_and_unnumbered_heading_titles(built_book):
     assert "header-section-number" not in warning
 
 
-def test_citations_link_to_a_references_list(built_book):
-    html = page(built_book, "chapters/numbers.html")
-    assert '<a href="#ref-deepseekv3" role="doc-biblioref">DeepSeek-AI 2024</a>' in html
+def test_citations_are_disambiguated_alike_on_every_page_and_listed_where_cited(built_book):
+    numbers = page(built_book, "chapters/numbers.html")
+    assert '<a href="#ref-deepseekv3" role="doc-biblioref">DeepSeek-AI 2024b</a>' in numbers
+    assert 'id="ref-deepseekv3"' in numbers and 'id="ref-deepseekv2"' not in numbers
+    figures = page(built_book, "chapters/figures.html")
+    assert '<a href="#ref-deepseekv2" role="doc-biblioref">DeepSeek-AI 2024a</a>' in figures
+    assert 'id="ref-deepseekv2"' in figures and 'id="ref-deepseekv3"' not in figures
     appendix = page(built_book, "chapters/appendix.html")
-    assert 'id="ref-deepseekv3"' in appendix and "Technical Report" in appendix
+    assert 'id="ref-deepseekv3"' in appendix and 'id="ref-deepseekv2"' in appendix
+    assert 'id="bibliography"' not in page(built_book, "index.html")
 
 
 def test_math_is_mathml_and_every_asset_is_local(built_book):

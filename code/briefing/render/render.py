@@ -130,9 +130,9 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
              "--section-divs", "--syntax-highlighting=none"]
     if book.bibliography:
         meta["bibliography"] = str(book.bibliography)
-        extra.append("--citeproc")
-        if "{#refs}" in part.markdown:
-            meta["nocite"] = " ".join(f"@{k}" for k in sorted(cited))
+        extra += ["--citeproc", "--lua-filter", str(asset("filters/prune-references.lua"))]
+        meta["nocite"] = " ".join(f"@{k}" for k in sorted(cited))
+        meta["briefing-all-references"] = "{#refs}" in part.markdown
     if book.csl:
         meta["csl"] = str(book.csl)
     prev_entry = pages[index - 1] if index > 0 else None

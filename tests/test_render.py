@@ -267,3 +267,13 @@ def test_pdf_apostrophes_are_not_primes(built_book, tmp_path):
     text = subprocess.run(["pdftotext", str(built_book / "_book/fixture-book.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert "version 1’s features" in text and "1′s" not in text
+
+
+def test_eval_output_and_warning_options(built_book):
+    html = page(built_book, "chapters/figures.html")
+    assert "never_run = 1 / 0" in html
+    assert "output suppressed" not in html
+    assert "after the hidden warning" in html and "a hidden warning" not in html
+    assert "a shown warning" in html
+    nb = nbformat.read(built_book / "chapters/_notebooks/figures.ipynb", as_version=4)
+    assert any(c.cell_type == "raw" and "never_run" in c.source for c in nb.cells)

@@ -3,12 +3,15 @@
 Figures: SVG through the inline backend, with a fixed ``svg.hashsalt`` and no
 date in their metadata, so the same data give byte-identical figures
 (https://matplotlib.org/stable/users/explain/customizing.html, ``svg.hashsalt``).
-Tables: pandas display options. Seeds: NumPy's and Python's, fixed.
+Tables: pandas display options. Seeds: NumPy's and Python's, fixed. Warnings:
+printed without the kernel's temporary file name, so a shown warning is the
+same in every run.
 """
 
 from __future__ import annotations
 
 import random
+import warnings
 
 import matplotlib
 import numpy as np
@@ -39,6 +42,14 @@ matplotlib.rcParams.update(
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.width", 120)
 pd.set_option("display.precision", 3)
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings without the kernel's temporary file name, which changes with every run."""
+    return f"{category.__name__}: {message}\n"
+
+
+warnings.formatwarning = _format_warning
 
 random.seed(SEED)
 np.random.seed(SEED)

@@ -33,7 +33,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_build.add_argument("--refresh", action="store_true", help="re-execute every chapter")
     p_build.add_argument("--to", choices=["all", "html", "pdf"], default="all")
     p_build.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
-    p_build.add_argument("--jobs", type=int, default=None, help="chapters executed in parallel (default: cores)")
+    p_build.add_argument("--jobs", type=int, default=None, help="chapters executed in parallel (default: cores + 1, as kernels also wait on I/O)")
     p_build.set_defaults(func=_cmd_build)
 
     p_check = sub.add_parser("check", help="validate the data package in data/")

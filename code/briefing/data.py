@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import frictionless
 import pandas as pd
 
 DESCRIPTOR = "datapackage.json"
@@ -182,6 +181,7 @@ def check_schema(pkg: Package, name: str, schema: Any, sourced: bool = True) -> 
     A table the briefing defines itself (a vocabulary such as the verdict scale)
     is exempt when its resource says so in ``x_provenance``.
     """
+    import frictionless  # on first validation: importing briefing.data stays cheap
     if not isinstance(schema, dict):
         return [Problem(pkg.label, None, name, "a CSV resource needs an inline schema")]
     report = frictionless.Schema.validate_descriptor(schema_for_frictionless(schema))
@@ -312,6 +312,7 @@ def read_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
 
 def check_table(pkg: Package, res: dict[str, Any]) -> list[Problem]:
     """Validate one CSV file against its schema with frictionless."""
+    import frictionless  # on first validation: importing briefing.data stays cheap
     path = res["path"]
     file = pkg.folder / path
     schema = frictionless.Schema.from_descriptor(schema_for_frictionless(res["schema"]))

@@ -121,7 +121,7 @@ class Builder:
         self.root = Path(root).resolve()
         self.refresh = refresh
         self.to = to
-        self.jobs = jobs or os.cpu_count() or 1
+        self.jobs = jobs or (os.cpu_count() or 1) + 1
         self.out = out or sys.stdout
 
     def say(self, text: str) -> None:

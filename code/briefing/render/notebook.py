@@ -171,6 +171,8 @@ def kernel_env(root: Path) -> dict[str, str]:
 async def execute(nb: nbformat.NotebookNode, chapter: Chapter, root: Path, timeout: int = 600) -> Execution:
     """Run every code cell in a fresh kernel whose working directory is the project root."""
     started = time.perf_counter()
+    if not any(cell.cell_type == "code" for cell in nb.cells):
+        return Execution(nb, time.perf_counter() - started)
     client = NotebookClient(
         nb,
         timeout=timeout,

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -126,8 +127,10 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "link-citations": True,
         "reference-section-title": "References",
     }
-    extra = ["--standalone", "--template", str(asset("templates/page.html")), "--mathml", "--toc", "--toc-depth=3",
+    extra = ["--standalone", "--template", str(asset("templates/page.html")), "--mathml",
              "--section-divs", "--syntax-highlighting=none"]
+    if book.html.get("toc", True):
+        extra += ["--toc", f"--toc-depth={int(book.html.get('toc-depth', 3))}"]
     if book.bibliography:
         meta["bibliography"] = str(book.bibliography)
         extra += ["--citeproc", "--lua-filter", str(asset("filters/prune-references.lua"))]
@@ -193,6 +196,8 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         meta["briefing-chapters"][str(entry.path.relative_to(book.root))] = piece.chapter_id
         meta["briefing-chapters"][entry.path.name] = piece.chapter_id
     extra = ["--standalone", "--template", str(asset("templates/book.typ")), "--syntax-highlighting=none"]
+    if book.typst.get("toc", True):
+        extra.append("--toc")
     if book.bibliography:
         meta["bibliography"] = str(book.bibliography)
         extra.append("--citeproc")
@@ -220,6 +225,10 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
 
 def render_book(builder, book: Book, version, staging: Path) -> list[str]:
     root = builder.root
+    for name, options in (("html", book.html), ("typst", book.typst)):
+        if options.get("number-sections", True) is False:
+            warnings.warn(f"_quarto.yml: format: {name}: number-sections: false is not supported by the built-in "
+                          "engine; sections are numbered as in Quarto's book default", stacklevel=1)
     chapters = [parse_chapter(entry.path) for entry in book.entries]
     notebooks = freeze_or_execute(builder, book, chapters)
     numbers = chapter_numbers(book, chapters)

@@ -15,7 +15,8 @@ def typst_date(epoch: int) -> str:
 
 
 def compile_pdf(typ_file: Path, pdf_file: Path, root: Path, epoch: int) -> None:
-    """Compile with Typst's embedded fonts only (no system fonts), timestamped at ``epoch``."""
+    """Compile with Typst's embedded fonts and the engine's CJK subset only (no system fonts),
+    timestamped at ``epoch``, so every machine sets the same glyphs."""
     import typst
 
     try:
@@ -23,7 +24,7 @@ def compile_pdf(typ_file: Path, pdf_file: Path, root: Path, epoch: int) -> None:
             str(typ_file),
             output=str(pdf_file),
             root=str(root),
-            font_paths=[],
+            font_paths=[str(Path(__file__).resolve().parent / "assets" / "fonts")],
             ignore_system_fonts=True,
             timestamp=epoch,
         )

@@ -277,3 +277,21 @@ def test_eval_output_and_warning_options(built_book):
     assert "a shown warning" in html
     nb = nbformat.read(built_book / "chapters/_notebooks/figures.ipynb", as_version=4)
     assert any(c.cell_type == "raw" and "never_run" in c.source for c in nb.cells)
+
+
+def test_number_sections_false_is_honoured_per_format(book_copy):
+    config = book_copy / "_quarto.yml"
+    config.write_text(config.read_text().replace(
+        "  html:\n    toc: true\n    number-sections: true", "  html:\n    toc: false\n    number-sections: false"))
+    code, out, err = run_build(book_copy)
+    assert code == 0, err
+    numbers, figures = page(book_copy, "chapters/numbers.html"), page(book_copy, "chapters/figures.html")
+    assert "header-section-number" not in numbers + figures
+    assert 'class="page-toc"' not in numbers
+    assert "<caption>Table 1: GPU-hours by stage (thousands)</caption>" in numbers
+    assert "Figure 1: GPU-hours by stage" in figures
+    assert '<a href="numbers.html#tbl-hours" class="quarto-xref">Table 1</a>' in figures
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(book_copy / "_book/fixture-book.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "Figure 2.1: GPU-hours by stage" in text and "1.1 Totals" in text

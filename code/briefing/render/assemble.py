@@ -88,9 +88,12 @@ def _attr_value(value: str) -> str:
 
 
 class ChapterAssembler:
-    """Assemble one chapter. ``number`` is "3", "A" or None (unnumbered)."""
+    """Assemble one chapter. ``number`` is "3", "A" or None (unnumbered). Figures and tables
+    are numbered N.M in numbered chapters; ``counters`` shared across chapters number them
+    through the book instead (``number-sections: false``)."""
 
-    def __init__(self, chapter: Chapter, notebook, number: str | None, page: str, defaults: dict):
+    def __init__(self, chapter: Chapter, notebook, number: str | None, page: str, defaults: dict,
+                 counters: dict | None = None):
         self.chapter = chapter
         self.nb = notebook
         self.number = number
@@ -98,8 +101,9 @@ class ChapterAssembler:
         self.defaults = defaults
         self.stem = chapter.path.stem
         self.out = Assembled(stem=self.stem, page=page, title="", number=number, markdown="")
-        self.counters = {"fig": 0, "tbl": 0}
+        self.counters = counters if counters is not None else {"fig": 0, "tbl": 0}
         self.section_counter = [0] * 6
+        self.title_block = None
 
     def _next(self, kind: str) -> str:
         self.counters[kind] += 1
@@ -113,7 +117,12 @@ class ChapterAssembler:
         cells = iter(c for c in code_cells if INLINE_TAG not in c.metadata.get("tags", []))
         values = iter(inline_value(c.get("outputs", [])) for c in inline)
         for block in self.chapter.blocks:
-            if isinstance(block, Markdown):
+            if block is self.title_block:
+                for _ in INLINE_EXPR.finditer(block.text.split("\n", 1)[0]):
+                    next(values)
+                parts.append(self._markdown(block.text.split("\n", 1)[1] if "\n" in block.text else "",
+                                            block.line + 1, values))
+            elif isinstance(block, Markdown):
                 parts.append(self._markdown(block.text, block.line, values))
             else:
                 parts.append(self._cell(block, next(cells)))
@@ -134,7 +143,7 @@ class ChapterAssembler:
                 ids = re.findall(r"#([\w-]+)", attrs)
                 classes = re.findall(r"\.([\w-]+)", attrs)
                 chapter_id = ids[0] if ids else chapter_id
-                object.__setattr__(first, "text", "\n".join(lines[1:]))
+                self.title_block = first
         if title is None:
             raise BuildError(f"{relpath(self.chapter.path)}:1: chapter has no title (front matter 'title:' or a first '# ' heading)")
         if "unnumbered" in classes:

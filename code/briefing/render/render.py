@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -223,22 +222,27 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
     return pdf_name
 
 
+def assemble_book(book: Book, chapters: list[Chapter], notebooks: list, numbered: bool) -> list[Assembled]:
+    """Every chapter as Pandoc markdown; ``numbered`` follows the format's ``number-sections``."""
+    numbers = chapter_numbers(book, chapters) if numbered else [None] * len(chapters)
+    shared = None if numbered else {"fig": 0, "tbl": 0}
+    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
+    return [ChapterAssembler(chapter, nb, number, page_of(book, entry), defaults, shared).run()
+            for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers)]
+
+
 def render_book(builder, book: Book, version, staging: Path) -> list[str]:
     root = builder.root
-    for name, options in (("html", book.html), ("typst", book.typst)):
-        if options.get("number-sections", True) is False:
-            warnings.warn(f"_quarto.yml: format: {name}: number-sections: false is not supported by the built-in "
-                          "engine; sections are numbered as in Quarto's book default", stacklevel=1)
     chapters = [parse_chapter(entry.path) for entry in book.entries]
     notebooks = freeze_or_execute(builder, book, chapters)
-    numbers = chapter_numbers(book, chapters)
-    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
-    assembled = []
-    for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers):
-        page = page_of(book, entry)
-        assembled.append(ChapterAssembler(chapter, nb, number, page, defaults).run())
+    html_numbered = book.html.get("number-sections", True) is not False
+    typst_numbered = book.typst.get("number-sections", True) is not False
+    assembled = assemble_book(book, chapters, notebooks, html_numbered)
+    assembled_typst = (assembled if typst_numbered == html_numbered
+                       else assemble_book(book, chapters, notebooks, typst_numbered))
     keys = bib_keys(book.bibliography)
     targets = check_references(assembled, chapters, keys)
+    targets_typst = {t.id: t for part in assembled_typst for t in part.targets}
     cited = {key for part in assembled for key, _ in part.citations if key in keys}
     pages = [(e, p.page, p.title, p.number) for e, p in zip(book.entries, assembled)]
     chapter_pages = {str(e.path.relative_to(book.root)): p.page for e, p in zip(book.entries, assembled)}
@@ -270,6 +274,6 @@ def render_book(builder, book: Book, version, staging: Path) -> list[str]:
         builder.say(f"html     {len(assembled)} pages ({time.perf_counter() - started:.2f} s)")
     if builder.to in ("all", "pdf"):
         started = time.perf_counter()
-        written.append(_pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name))
+        written.append(_pdf(builder, book, version, assembled_typst, pages, targets_typst, cited, staging, pdf_name))
         builder.say(f"pdf      {pdf_name} ({time.perf_counter() - started:.2f} s)")
     return written

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import csv
 import os
 import shutil
 import subprocess
@@ -16,6 +16,18 @@ ROOT = TESTS.parent
 FIXTURE_BOOK = TESTS / "fixtures" / "book"
 ARTIFACTS = TESTS / "artifacts"
 EPOCH = "1737936000"  # 2025-01-27T00:00:00Z, the day the fixture book is dated
+
+
+def rows_of(path: Path) -> list[list[str]]:
+    """A CSV file's rows as lists of strings, header included."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    """Write rows back as the data package writes CSV (LF line ends, minimal quoting)."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
 def copy_book(dest: Path) -> Path:

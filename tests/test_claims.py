@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -11,6 +10,7 @@ import pandas as pd
 import pytest
 
 from briefing import claims, data, paths
+from conftest import rows_of, write_rows
 
 REQUIRED_IDS = [f"C{n:02d}" for n in range(1, 15)]
 
@@ -31,16 +31,6 @@ def pkg(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
     shutil.copytree(paths.DATA, folder, ignore=shutil.ignore_patterns("*.md"))
     return folder
-
-
-def rows_of(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.reader(fh))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
 def edit(folder: Path, line: int, column: str, value: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 
 from briefing import data
+from conftest import rows_of, write_rows
 
 REAL = Path(__file__).resolve().parents[1] / "data"
 OWN = {"models.csv", "gpus.csv", "gpu_links.csv", "training_runs.csv"}
@@ -30,16 +30,6 @@ def pkg(tmp_path: Path) -> Path:
     descriptor.pop(data.PENDING, None)
     (folder / data.DESCRIPTOR).write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     return folder
-
-
-def rows_of(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.reader(fh))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
 def edit(folder: Path, name: str, record: int, column: str, value: str, rehash: bool = True) -> None:

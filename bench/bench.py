@@ -114,7 +114,7 @@ def main() -> None:
         generated = generated_book(Path(tmp) / "generated")
         rows += measure("generated, 12 chapters", generated, generated / "chapters" / "chapter-07.qmd")
     print(f"\nbriefing build, median of {REPEAT} runs on {os.cpu_count()} cores\n")
-    print(f"| book | build | seconds | note |\n|---|---|---:|---|")
+    print("| book | build | seconds | note |\n|---|---|---:|---|")
     for label, kind, seconds, note in rows:
         print(f"| {label} | {kind} | {seconds:.2f} | {note} |")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import EPOCH, copy_book, run_build
+from conftest import copy_book, run_build
 
 
 def page(book: Path, name: str) -> str:

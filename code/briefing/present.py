@@ -7,11 +7,12 @@ as ``<script>`` shows as text.
 
 from __future__ import annotations
 
-import html
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
-from IPython.display import HTML, Markdown
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.display import HTML, Markdown
 
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$#|~^@])")
 
@@ -48,16 +49,16 @@ def times(ratio: float, digits: int = 1) -> str:
 
 def table(frame: pd.DataFrame, index: bool = False, **formatters) -> HTML:
     """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF)."""
+    from IPython.display import HTML
+
     return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None))
 
 
 def claim_quote(claim: pd.Series) -> Markdown:
     """A claim as a blockquote: the French words as printed, the English translation beside them."""
+    from IPython.display import Markdown
+
     return Markdown(
         f"> **[{md_escape(claim['claim_id'])}]** « {md_escape(claim['quote_fr'])} »\n>\n"
         f"> *{md_escape(claim['translation_en'])}* — {md_escape(claim['claimant'])}"
     )
-
-
-def escape_html(text: str) -> str:
-    return html.escape(str(text))

@@ -13,6 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from briefing.present import md_escape
 from briefing.render import BuildError
 from briefing.render.notebook import INLINE_TAG
 from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, Markdown, relpath
@@ -22,7 +23,6 @@ DIV_FENCE = re.compile(r"^:{3,}(?P<attrs>.*)$")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
 XREF = re.compile(r"(?<![\w@])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
 CITE = re.compile(r"(?<![\w@])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
-MD_ESCAPE = re.compile(r"([\\`*_{}\[\]<>$#|~^@])")
 
 
 @dataclass
@@ -49,10 +49,6 @@ class Assembled:
     chapter_id: str = ""
 
 
-def escape_markdown(text: str) -> str:
-    return MD_ESCAPE.sub(r"\\\1", text)
-
-
 def inline_value(outputs: list) -> str:
     """An inline expression's value as markdown: text/markdown verbatim, text/plain escaped."""
     for out in outputs:
@@ -66,7 +62,7 @@ def inline_value(outputs: list) -> str:
                     plain = str(ast.literal_eval(plain))
                 except (ValueError, SyntaxError):
                     pass
-            return escape_markdown(plain)
+            return md_escape(plain)
     return ""
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -24,8 +26,10 @@ def asset(name: str) -> Path:
 def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: list[str], cwd: Path,
                source_name: str) -> str:
     """Convert markdown to ``to`` with the Quarto filter; metadata travels as a JSON file."""
-    meta_file = Path(cwd) / f".meta-{abs(hash(source_name)) % 10**8}-{to}.json"
-    meta_file.write_text(json.dumps(metadata, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    handle, name = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=cwd)
+    meta_file = Path(name)
+    with os.fdopen(handle, "w", encoding="utf-8") as fh:
+        json.dump(metadata, fh, sort_keys=True, ensure_ascii=False)
     command = [
         pandoc_binary(),
         "--from", "markdown+smart-implicit_header_references",

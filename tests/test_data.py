@@ -147,7 +147,7 @@ def test_config_must_be_declared(pkg: Path):
 def test_config_must_parse(pkg: Path):
     (pkg / "configs" / "dbrx.json").write_text('{"d_model": 6144,', encoding="utf-8")
     data.rehash(pkg)
-    assert messages(pkg) == ["data/configs/dbrx.json:1:-: not valid JSON: Expecting property name enclosed in double quotes"]
+    assert messages(pkg) == ["data/configs/dbrx.json:1:-: not valid JSON: Expecting property name enclosed in double quotes (column 18)"]
 
 
 def test_missing_declared_file(pkg: Path):
@@ -261,3 +261,87 @@ def test_loading_a_pending_table_says_how_to_declare_it(pkg: Path):
     (pkg / data.DESCRIPTOR).write_text(json.dumps(descriptor), encoding="utf-8")
     with pytest.raises(KeyError, match=r"'claims' is pending in data/datapackage.json"):
         data.load("claims", pkg)
+
+
+# -- issue 9 (items 9 and 10): what a new user's editor can do to a file -----------------------
+
+
+def run_check(folder: Path, *args: str):
+    """``briefing check`` in a subprocess, as a user runs it: (exit code, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "briefing.cli", "check", "--data", str(folder), *args],
+                            capture_output=True, text=True, check=False)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_a_non_utf8_csv_names_the_line_and_byte(pkg: Path):
+    path = pkg / "gpus.csv"
+    path.write_bytes(path.read_bytes().replace(b"NVIDIA H800 SXM5", b"NVIDIA H800 \xe9dition", 1))
+    data.rehash(pkg)
+    code, out, err = run_check(pkg)
+    assert code == 1 and "Traceback" not in err, err
+    assert out.splitlines() == ["data/gpus.csv:3:-: not valid UTF-8: byte 0xe9 at column 22; save the file as UTF-8"]
+
+
+def test_a_descriptor_that_is_a_json_list_is_one_line(pkg: Path):
+    (pkg / data.DESCRIPTOR).write_text('[{"name": "gpus"}]\n', encoding="utf-8")
+    code, out, err = run_check(pkg)
+    assert code == 1 and "Traceback" not in err, err
+    assert out.splitlines() == [
+        "data/datapackage.json:-:-: must hold a JSON object (a Data Package descriptor), not a JSON list"]
+    code, out, err = run_check(pkg, "--rehash")
+    assert code == 1 and "Traceback" not in err, err
+
+
+def test_a_descriptor_with_resources_not_a_list_is_one_line(pkg: Path):
+    (pkg / data.DESCRIPTOR).write_text('{"resources": {"gpus": 1}}\n', encoding="utf-8")
+    assert messages(pkg) == ['data/datapackage.json:-:-: "resources" must be a list of resource objects']
+
+
+def test_a_descriptor_nested_too_deeply_is_one_line(pkg: Path):
+    (pkg / data.DESCRIPTOR).write_text('{"resources": ' + "[" * 200_000 + "]" * 200_000 + "}", encoding="utf-8")
+    code, out, err = run_check(pkg)
+    assert code == 1 and "Traceback" not in err, err
+    assert out.splitlines() == ["data/datapackage.json:-:-: not usable JSON: nested too deeply"]
+
+
+def test_a_byte_order_mark_is_named_once(pkg: Path):
+    """Spreadsheet programs save "CSV UTF-8" with a BOM; it used to give 18 misleading errors."""
+    path = pkg / "gpus.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    data.rehash(pkg)
+    assert messages(pkg) == [
+        "data/gpus.csv:1:-: starts with a UTF-8 byte-order mark (BOM): save it as UTF-8 without a BOM"]
+
+
+def test_a_removed_column_is_named_first_and_alone(pkg: Path):
+    path = pkg / "gpus.csv"
+    rows = rows_of(path)
+    index = rows[0].index("memory_gb")
+    write_rows(path, [row[:index] + row[index + 1:] for row in rows])
+    data.rehash(pkg)
+    assert messages(pkg) == [
+        'data/gpus.csv:1:memory_gb: header: column "memory_gb" is missing (the schema puts it after "fp64_tflops")']
+
+
+def test_swapped_columns_are_named(pkg: Path):
+    path = pkg / "gpus.csv"
+    rows = rows_of(path)
+    a, b = rows[0].index("memory_gb"), rows[0].index("fp64_tflops")
+    for row in rows:
+        row[a], row[b] = row[b], row[a]
+    write_rows(path, rows)
+    data.rehash(pkg)
+    assert messages(pkg) == ['data/gpus.csv:1:memory_gb: header: columns out of order: column 8 is "memory_gb", '
+                             'the schema expects "fp64_tflops"']
+
+
+def test_an_unwritable_descriptor_on_rehash_is_one_line(pkg: Path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(pkg / data.DESCRIPTOR))
+
+    monkeypatch.setattr(data, "write_atomic", refuse)
+    edit(pkg, "gpus.csv", 2, "memory_gb", "81", rehash=False)
+    assert data.check_main(argparse.Namespace(data=str(pkg), rehash=True)) == 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import math
 import re
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from briefing.files import FileProblem, parse_json, read_text, write_atomic
 
 DESCRIPTOR = "datapackage.json"
 PROVENANCE = (
@@ -96,9 +99,17 @@ class Package:
         self.folder = folder
         self.descriptor_path = folder / DESCRIPTOR
         self.label = f"{folder.name}/{DESCRIPTOR}"
-        self.descriptor: dict[str, Any] = json.loads(self.descriptor_path.read_text(encoding="utf-8"))
-        self.resources: list[dict[str, Any]] = list(self.descriptor.get("resources", []))
-        self.pending: list[dict[str, Any]] = list(self.descriptor.get(PENDING, []))
+        descriptor = parse_json(read_text(self.descriptor_path, self.label), self.label)
+        if not isinstance(descriptor, dict):
+            raise FileProblem(self.label, None, "must hold a JSON object (a Data Package descriptor), "
+                                                f"not a JSON {type(descriptor).__name__}")
+        for key in ("resources", PENDING):
+            value = descriptor.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                raise FileProblem(self.label, None, f'"{key}" must be a list of resource objects')
+        self.descriptor: dict[str, Any] = descriptor
+        self.resources: list[dict[str, Any]] = list(descriptor.get("resources", []))
+        self.pending: list[dict[str, Any]] = list(descriptor.get(PENDING, []))
 
     def display(self, path: str) -> str:
         """How a resource file is named in messages: ``data/models.csv``."""
@@ -130,7 +141,7 @@ class Package:
         else:
             self.descriptor.pop(PENDING, None)
         text = json.dumps(self.descriptor, indent=2, ensure_ascii=False) + "\n"
-        self.descriptor_path.write_text(text, encoding="utf-8")
+        write_atomic(self.descriptor_path, text)
 
 
 def is_table(res: dict[str, Any]) -> bool:
@@ -145,8 +156,8 @@ def open_package(folder: Path) -> tuple[Package | None, list[Problem]]:
         return None, [Problem(label, None, None, "missing: the data package has no descriptor")]
     try:
         return Package(folder), []
-    except json.JSONDecodeError as exc:
-        return None, [Problem(label, exc.lineno, None, f"not valid JSON: {exc.msg}")]
+    except FileProblem as exc:
+        return None, [Problem(label, exc.line, None, exc.message)]
 
 
 # --- descriptor ---------------------------------------------------------------
@@ -276,9 +287,9 @@ def check_json(pkg: Package, res: dict[str, Any]) -> list[Problem]:
     """A JSON resource must parse to an object."""
     path = res["path"]
     try:
-        value = json.loads((pkg.folder / path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        return [Problem(pkg.display(path), exc.lineno, None, f"not valid JSON: {exc.msg}")]
+        value = parse_json(read_text(pkg.folder / path, pkg.display(path)), pkg.display(path))
+    except FileProblem as exc:
+        return [Problem(pkg.display(path), exc.line, None, exc.message)]
     if not isinstance(value, dict):
         return [Problem(pkg.display(path), None, None, "must hold a JSON object")]
     return []
@@ -287,38 +298,100 @@ def check_json(pkg: Package, res: dict[str, Any]) -> list[Problem]:
 # --- tables -------------------------------------------------------------------
 
 
-def record_lines(file: Path) -> dict[int, int]:
+def table_text(file: Path, display: str) -> str:
+    """A CSV file's text: UTF-8 without a byte-order mark, or a :class:`FileProblem` saying where it is not."""
+    return read_text(file, display, bom="error")
+
+
+def record_lines(text: str) -> dict[int, int]:
     """Map frictionless row numbers (the header is row 1) to physical line numbers."""
     lines, start = {}, 1
-    with file.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        for number, _ in enumerate(reader, start=1):
-            lines[number] = start
-            start = reader.line_num + 1
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for number, _ in enumerate(reader, start=1):
+        lines[number] = start
+        start = reader.line_num + 1
     return lines
 
 
 def read_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
-    """The data records of a CSV file, each with the physical line it starts on."""
+    """The data records of a CSV file, each with the physical line it starts on ([] if it cannot be decoded)."""
+    try:
+        text = table_text(file, str(file))
+    except FileProblem:
+        return []
+    return rows_of_text(text)
+
+
+def rows_of_text(text: str) -> list[tuple[int, dict[str, str]]]:
     rows = []
-    with file.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        start = reader.line_num + 1 if reader.fieldnames else 2
-        for record in reader:
-            rows.append((start, record))
-            start = reader.line_num + 1
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    start = reader.line_num + 1 if reader.fieldnames else 2
+    for record in reader:
+        rows.append((start, record))
+        start = reader.line_num + 1
     return rows
 
 
-def check_table(pkg: Package, res: dict[str, Any]) -> list[Problem]:
-    """Validate one CSV file against its schema with frictionless."""
+def check_header(display: str, text: str, schema: dict[str, Any]) -> list[Problem]:
+    """The header must name the schema's fields, in order; say which column is missing, extra or moved.
+
+    Checked before the rows: with a column missing, every row would otherwise
+    fail against the wrong field.
+    """
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
+    expected = [f["name"] for f in schema.get("fields", [])]
+    if header == expected or not header:
+        return []
+    problems = []
+    for index, name in enumerate(expected):
+        if name not in header:
+            where = f'after "{expected[index - 1]}"' if index else "first"
+            problems.append(Problem(display, 1, name, f'header: column "{name}" is missing (the schema puts it {where})'))
+    for name in header:
+        if name not in expected:
+            label = name if name.strip() else "(blank)"
+            problems.append(Problem(display, 1, label, f'header: column "{name}" is not in the schema'))
+    for name in sorted({n for n in header if header.count(n) > 1}):
+        problems.append(Problem(display, 1, name, f'header: column "{name}" appears {header.count(name)} times'))
+    if not problems:
+        index = next(i for i, (a, b) in enumerate(zip(header, expected)) if a != b)
+        problems.append(Problem(display, 1, header[index],
+                                f'header: columns out of order: column {index + 1} is "{header[index]}", '
+                                f'the schema expects "{expected[index]}"'))
+    return problems
+
+
+Readable = tuple[dict[str, str], dict[str, list[tuple[int, dict[str, str]]]], dict[str, list["Problem"]]]
+
+
+def readable_tables(pkg: Package) -> Readable:
+    """Each declared table's text and rows, or the problems that stop it being read (encoding, BOM, header)."""
+    texts, broken = {}, {}
+    for res in pkg.resources:
+        if not is_table(res) or not (pkg.folder / res["path"]).is_file():
+            continue
+        display = pkg.display(res["path"])
+        try:
+            text = table_text(pkg.folder / res["path"], display)
+        except FileProblem as exc:
+            broken[res["name"]] = [Problem(display, exc.line, None, exc.message)]
+            continue
+        header = check_header(display, text, res.get("schema") or {})
+        if header:
+            broken[res["name"]] = header
+        else:
+            texts[res["name"]] = text
+    return texts, {name: rows_of_text(text) for name, text in texts.items()}, broken
+
+
+def check_table(pkg: Package, res: dict[str, Any], text: str) -> list[Problem]:
+    """Validate one CSV file (already decoded as ``text``, header checked) against its schema with frictionless."""
     import frictionless  # on first validation: importing briefing.data stays cheap
     path = res["path"]
-    file = pkg.folder / path
     schema = frictionless.Schema.from_descriptor(schema_for_frictionless(res["schema"]))
     resource = frictionless.Resource(path=path, basepath=str(pkg.folder), schema=schema, format="csv", encoding="utf-8")
     report = resource.validate()
-    lines = record_lines(file)
+    lines = record_lines(text)
     fields = {f["name"]: f for f in res["schema"]["fields"]}
     problems = []
     for error in report.tasks[0].errors if report.tasks else report.errors:
@@ -386,7 +459,8 @@ def constraint_message(cell: Any, note: str, field: dict[str, Any]) -> str:
     return f'"{cell}" breaks the constraint {name}: {note}'
 
 
-def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]]) -> list[Problem]:
+def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]],
+                 broken: frozenset[str] = frozenset()) -> list[Problem]:
     """Every non-empty foreign key value must exist in the table it references."""
     problems = []
     for fk in res["schema"].get("foreignKeys", []):
@@ -394,6 +468,8 @@ def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple
         ref = fk["reference"]
         target = ref.get("resource") or res["name"]
         ref_fields = [ref["fields"]] if isinstance(ref["fields"], str) else ref["fields"]
+        if target in broken:
+            continue
         if target not in tables:
             problems.append(Problem(pkg.label, None, res["name"], f"foreign key refers to unknown resource {target!r}"))
             continue
@@ -447,23 +523,17 @@ def stated_costs(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[s
     return problems
 
 
-def table_rows(pkg: Package) -> dict[str, list[tuple[int, dict[str, str]]]]:
-    """The raw rows of every declared table whose file exists."""
-    return {
-        res["name"]: read_rows(pkg.folder / res["path"])
-        for res in pkg.resources
-        if is_table(res) and (pkg.folder / res["path"]).is_file()
-    }
-
-
-def check_resource(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]]) -> list[Problem]:
+def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> list[Problem]:
     """Everything about one declared resource whose file exists."""
     if not is_table(res):
         return check_json(pkg, res) if res["path"].endswith(".json") else []
-    problems = check_table(pkg, res)
+    texts, tables, broken = readable
+    if res["name"] in broken:
+        return list(broken[res["name"]])
+    problems = check_table(pkg, res, texts[res["name"]])
     rows = tables.get(res["name"], [])
     problems += sourced_rows(pkg, res, rows)
-    problems += foreign_keys(pkg, res, tables)
+    problems += foreign_keys(pkg, res, tables, frozenset(broken))
     if any(f["name"] == "config_file" for f in res["schema"]["fields"]):
         problems += config_paths(pkg, res, rows)
     if {"gpu_hours", "rental_usd_per_gpu_hour", "cost_usd_stated"} <= {f["name"] for f in res["schema"]["fields"]}:
@@ -483,10 +553,10 @@ def validate(folder: str | Path | None = None) -> list[Problem]:
     if problems:
         return problems
     problems = check_files(pkg)
-    tables = table_rows(pkg)
+    readable = readable_tables(pkg)
     for res in pkg.resources:
         if (pkg.folder / res["path"]).is_file():
-            problems += check_resource(pkg, res, tables)
+            problems += check_resource(pkg, res, readable)
     return problems
 
 
@@ -501,7 +571,7 @@ def resource_problems(pkg: Package, res: dict[str, Any]) -> list[Problem]:
         problems.append(
             Problem(pkg.display(res["path"]), None, None, f"file changed: its {actual} is not the hash in {DESCRIPTOR}; {REHASH_HINT}")
         )
-    return problems + check_resource(pkg, res, table_rows(pkg))
+    return problems + check_resource(pkg, res, readable_tables(pkg))
 
 
 def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
@@ -588,8 +658,14 @@ def check_main(args: argparse.Namespace) -> int:
     """``briefing check``: print one line per problem; exit 1 on problems, else 0."""
     folder = data_folder(getattr(args, "data", None))
     if getattr(args, "rehash", False) and (folder / DESCRIPTOR).is_file():
-        for path in rehash(folder):
-            print(f"rehashed {folder.name}/{path}", file=sys.stderr)
+        try:
+            for path in rehash(folder):
+                print(f"rehashed {folder.name}/{path}", file=sys.stderr)
+        except FileProblem:
+            pass  # the descriptor itself is wrong: validate() below says how
+        except OSError as exc:
+            print(f"{folder.name}/{DESCRIPTOR}:-:-: cannot record the new hashes: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     problems = validate(folder)
     for problem in problems:
         print(problem)

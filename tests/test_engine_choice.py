@@ -47,9 +47,20 @@ def test_an_old_quarto_is_ignored_by_auto_and_refused_by_engine_quarto(tmp_path)
 
 def test_a_failed_quarto_render_keeps_the_last_good_book(tmp_path):
     book = copy_book(tmp_path / "book")
-    (book / "_book").mkdir()
-    (book / "_book" / "index.html").write_text("last good")
-    code, out, err = run_build(book, env=fake_quarto(tmp_path / "bin", status=1))
+    code, out, err = run_build(book, env=fake_quarto(tmp_path / "bin"))
+    assert code == 0, err
+    code, out, err = run_build(book, env=fake_quarto(tmp_path / "bin2", status=1))
     assert code == 1 and "quarto render failed" in err
-    assert (book / "_book" / "index.html").read_text() == "last good"
-    assert not list(book.glob(".book-staging-*"))
+    assert (book / "_book" / "index.html").read_text().strip() == "<html>rendered by quarto</html>"
+    assert not [p for p in (book / ".briefing-cache").iterdir() if p.name.startswith("staging-")]
+
+
+def test_quarto_output_is_not_published_over_a_folder_no_build_made(tmp_path):
+    book = copy_book(tmp_path / "book")
+    (book / "_book").mkdir()
+    (book / "_book" / "notes.txt").write_text("mine")
+    code, out, err = run_build(book, env=fake_quarto(tmp_path / "bin"))
+    assert code == 1
+    assert "output-dir '_book' exists and was not made by a build" in err
+    assert (book / "_book" / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "bin" / "calls.log").exists()

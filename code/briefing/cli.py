@@ -1,8 +1,16 @@
-"""The ``briefing`` command: ``build``, ``check`` and ``arch``."""
+"""The ``briefing`` command: ``build``, ``check`` and ``arch``.
+
+Every command reports bad input as one line on stderr and a non-zero exit,
+never a traceback: Ctrl-C (or SIGTERM) ends any of them with exit 130 after
+cleaning up; an unexpected internal error prints one line (set
+``BRIEFING_DEBUG=1`` for the traceback) and exits 70.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
 
@@ -25,13 +33,14 @@ def _cmd_arch(args: argparse.Namespace) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="briefing", description=__doc__)
+    parser = argparse.ArgumentParser(prog="briefing", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_build = sub.add_parser("build", help="render the book to _book/ (HTML site and PDF)")
     p_build.add_argument("--engine", choices=["auto", "quarto", "builtin"], default="auto")
-    p_build.add_argument("--refresh", action="store_true", help="re-execute every chapter")
-    p_build.add_argument("--to", choices=["all", "html", "pdf"], default="all")
+    p_build.add_argument("--refresh", action="store_true", help="re-execute every chapter and bypass the cache")
+    p_build.add_argument("--to", choices=["all", "html", "pdf"], default="all",
+                         help="formats to render (the other format's last good output is kept)")
     p_build.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
     p_build.add_argument("--jobs", type=int, default=None, help="chapters executed in parallel (default: cores + 1, as kernels also wait on I/O)")
     p_build.set_defaults(func=_cmd_build)
@@ -51,9 +60,26 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_as_interrupt(signum, frame):
+    """SIGTERM takes the same path as Ctrl-C: clean up, then exit 130."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    return args.func(args)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"briefing {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line, the traceback on request
+        if os.environ.get("BRIEFING_DEBUG"):
+            raise
+        print(f"briefing {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(set BRIEFING_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from briefing.present import md_escape
 from briefing.render import BuildError
@@ -20,9 +22,27 @@ from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, Markdown, rel
 
 HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
 DIV_FENCE = re.compile(r"^:{3,}(?P<attrs>.*)$")
+MD_IMAGE = re.compile(r"(?P<head>!\[(?:[^\]\\]|\\.)*\]\()(?P<src><[^>]*>|[^)\s]+)(?P<rest>[^)]*\))")
+URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
-XREF = re.compile(r"(?<![\w@])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
-CITE = re.compile(r"(?<![\w@])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
+XREF = re.compile(r"(?<![\w@\\])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
+CITE = re.compile(r"(?<![\w@\\])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
+# What Pandoc's markdown reader never parses as a citation: code spans, autolinks and raw HTML
+# tags, link and image destinations, reference-link definitions (checked against pandoc 3.9's AST
+# in tests/test_reliability.py). A bare URL is not among them: pandoc reads https://x/@user as @user.
+NOT_CITATIONS = re.compile(
+    r"(?P<ticks>`+).+?(?<!`)(?P=ticks)(?!`)"
+    r"|<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>"
+    r"|<[^<>\s@]+@[^<>\s]+>"
+    r"|</?[A-Za-z][^<>]*>"
+    r"|\]\([^)]*\)"
+    r"|^\s{0,3}\[[^\]]+\]:\s.*$"
+)
+
+
+def mask_non_citations(line: str) -> str:
+    """The line with every span Pandoc cannot read as a citation blanked out (same length)."""
+    return NOT_CITATIONS.sub(lambda m: " " * len(m.group(0)), line)
 
 
 @dataclass
@@ -47,6 +67,7 @@ class Assembled:
     references: list[tuple[str, int]] = field(default_factory=list)
     citations: list[tuple[str, int]] = field(default_factory=list)
     chapter_id: str = ""
+    images: dict[str, Path] = field(default_factory=dict)
 
 
 def inline_value(outputs: list) -> str:
@@ -89,8 +110,9 @@ class ChapterAssembler:
     through the book instead (``number-sections: false``)."""
 
     def __init__(self, chapter: Chapter, notebook, number: str | None, page: str, defaults: dict,
-                 counters: dict | None = None):
+                 counters: dict | None = None, root: Path | None = None):
         self.chapter = chapter
+        self.root = Path(root) if root else Path(chapter.path).parent
         self.nb = notebook
         self.number = number
         self.page = page
@@ -172,13 +194,35 @@ class ChapterAssembler:
             for m in MD_FIGURE.finditer(line):
                 self.out.targets.append(Target(m.group("id"), "fig", f"Figure {self._next('fig')}", self.page))
             line = INLINE_EXPR.sub(lambda _m: next(values), line)
-            for m in XREF.finditer(line):
+            line = MD_IMAGE.sub(lambda m: self._image(m, number), line)
+            visible = mask_non_citations(line)
+            for m in XREF.finditer(visible):
                 self.out.references.append((m.group("id"), number))
-            for m in CITE.finditer(line):
-                if not XREF.match(line, m.start()):
+            for m in CITE.finditer(visible):
+                if not XREF.match(visible, m.start()):
                     self.out.citations.append((m.group("key"), number))
             result.append(line)
         return "\n".join(result)
+
+    def _image(self, match, line: int) -> str:
+        """A local image, as Quarto reads it: relative to the chapter's folder, or to the project
+        with a leading ``/``. It must exist inside the project; its path becomes the site path
+        (what the HTML pages and the PDF both resolve from the site's root)."""
+        src = match.group("src")
+        bare = src[1:-1] if src.startswith("<") else src
+        if not bare or URL_SCHEME.match(bare) or bare.startswith("#"):
+            return match.group(0)
+        root = self.root
+        path = Path(os.path.normpath((root / bare.lstrip("/")) if bare.startswith("/") else (self.chapter.path.parent / bare)))
+        where = f"{relpath(self.chapter.path)}:{line}"
+        if path != root and root not in path.parents:
+            raise BuildError(f"{where}: image outside the project: {bare}")
+        if not path.is_file():
+            raise BuildError(f"{where}: image not found: {bare} (looked for {path.relative_to(root).as_posix()})")
+        site = path.relative_to(root).as_posix()
+        self.out.images[site] = path
+        shown = f"<{site}>" if src.startswith("<") else site
+        return f"{match.group('head')}{shown}{match.group('rest')}"
 
     def _heading(self, match) -> str:
         level = len(match.group("hashes"))

@@ -1,30 +1,36 @@
-"""``briefing build``: execute what changed, render HTML and PDF, swap into ``_book/``.
+"""``briefing build``: execute what changed, render HTML and PDF, publish into ``_book/``.
 
 Real Quarto (1.4 or newer on PATH) renders when asked or available
 (``--engine auto|quarto|builtin``); otherwise the built-in engine does.
-Nothing is written to ``_book/`` unless the whole build succeeds: the site is
-made in a staging folder beside it and swapped in with a rename.
+
+What a build guarantees (see README, "Reliability"):
+
+* one build at a time per project (:mod:`briefing.render.lock`);
+* inputs hashed before they are read (:mod:`briefing.render.inputs`): an edit
+  saved during a build is never recorded as built;
+* nothing written outside the output folder and ``.briefing-cache/``; the
+  output folder is replaced in one rename only when everything worked, keeps
+  the other format's last good files in a one-format build, and keeps files
+  no build wrote (:mod:`briefing.render.output`);
+* committed notebooks rewritten only after the new output is published.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import errno
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from briefing.files import FileProblem
 from briefing.render import BuildError
 
-ENGINE_VERSION = "briefing-engine-1"
-CACHE_DIR = ".briefing-cache"
-BUILD_STAMP = ".briefing-build.json"
+ENGINE_VERSION = "briefing-engine-2"
 
 
 @dataclass
@@ -62,58 +68,42 @@ def quarto_version() -> tuple[int, ...] | None:
         return None
 
 
-def swap_in(staging: Path, target: Path) -> None:
-    """Replace ``target`` with ``staging`` by renames, so a reader never sees a half-written site."""
-    old = None
-    if target.exists():
-        old = target.with_name(target.name + f".old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+def _warn_unlisted(book) -> None:
+    from briefing.render.inputs import unlisted_chapters
+    from briefing.render.qmd import relpath
+
+    for path in unlisted_chapters(book):
+        warnings.warn(f"{relpath(path)} is not listed in _quarto.yml (book: chapters or appendices): not rendered")
 
 
-def render_with_quarto(root: Path, output_dir: str, say) -> Path:
-    staging = Path(tempfile.mkdtemp(prefix=".book-staging-", dir=root))
-    command = ["quarto", "render", str(root), "--output-dir", str(staging)]
-    say(f"quarto: {' '.join(command)}")
-    result = subprocess.run(command, cwd=root, check=False)
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"_quarto.yml: quarto render failed (exit {result.returncode}); {output_dir}/ left untouched")
-    target = root / output_dir
-    swap_in(staging, target)
+def render_with_quarto(root: Path, say) -> Path:
+    """``quarto render`` into a staging folder, published like the built-in engine's output."""
+    from briefing.render.lock import project_lock
+    from briefing.render.output import BuildRecord, FormatRecord, files_under, new_staging, publish, read_record, remove_stale
+    from briefing.render.project import load_book
+
+    with project_lock(root, say):
+        remove_stale(root)
+        book = load_book(root)
+        target = book.output_path
+        staging = new_staging(root)
+        try:
+            command = ["quarto", "render", str(root), "--output-dir", str(staging)]
+            say(f"quarto: {' '.join(command)}")
+            result = subprocess.run(command, cwd=root, check=False)
+            if result.returncode != 0:
+                raise BuildError(f"_quarto.yml: quarto render failed (exit {result.returncode}); "
+                                 f"{book.output_dir}/ left untouched")
+            files = files_under(staging)
+            record = BuildRecord("quarto", formats={
+                "html": FormatRecord(None, [f for f in files if not f.endswith(".pdf")]),
+                "pdf": FormatRecord(None, [f for f in files if f.endswith(".pdf")]),
+            })
+            publish(staging, target, root, record, read_record(target), carried_formats=[])
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return target
-
-
-def _inputs_digest(root: Path, paths: list[Path], extra: str) -> str:
-    digest = hashlib.sha256(extra.encode())
-    for path in sorted(set(paths)):
-        name = path.relative_to(root) if path.is_relative_to(root) else path.name
-        digest.update(str(name).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def _engine_files() -> list[Path]:
-    here = Path(__file__).resolve().parent
-    return [p for p in here.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
-
-
-def _book_inputs(root: Path) -> list[Path]:
-    """Every file a build reads: sources, notebooks, data, code, bibliography, the engine."""
-    from briefing.render.notebook import dependency_files
-
-    found = [root / "_quarto.yml"]
-    for pattern in ("*.qmd", "*.bib", "*.csl"):
-        found += root.glob(pattern)
-    for folder in ("chapters",):
-        base = root / folder
-        if base.is_dir():
-            found += [p for p in base.rglob("*") if p.is_file() and p.suffix in (".qmd", ".ipynb", ".bib", ".svg", ".png")]
-    found += dependency_files(root)
-    found += _engine_files()
-    return [p for p in found if p.is_file()]
 
 
 class Builder:
@@ -123,49 +113,95 @@ class Builder:
         self.to = to
         self.jobs = jobs or (os.cpu_count() or 1) + 1
         self.out = out or sys.stdout
+        self.caches: list = []
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
 
     def build(self) -> Path:
-        from briefing.render.project import load_book
+        from briefing.render.lock import project_lock
         from briefing.render.qmd import set_root
 
         set_root(self.root)
-        started = time.perf_counter()
-        book = load_book(self.root)
-        target = self.root / book.output_dir
-        version = version_of(self.root)
-        stamp_extra = json.dumps([ENGINE_VERSION, version.describe, version.date, version.epoch, self.to])
-        fast_digest = _inputs_digest(self.root, _book_inputs(self.root), stamp_extra)
-        stamp_file = target / BUILD_STAMP
-        if not self.refresh and stamp_file.is_file():
-            try:
-                if json.loads(stamp_file.read_text())["inputs"] == fast_digest:
-                    self.say(f"nothing changed: {book.output_dir}/ is up to date ({time.perf_counter() - started:.2f} s)")
-                    return target
-            except (ValueError, KeyError):
-                pass
-        from briefing.render import render as rendering
+        with project_lock(self.root, self.say):
+            return self._build()
 
-        staging = Path(tempfile.mkdtemp(prefix=".book-staging-", dir=self.root))
+    def _build(self) -> Path:
+        from briefing.render.inputs import Snapshot, input_files, sha256_file
+        from briefing.render.output import (FORMATS, BuildRecord, FormatRecord, new_staging, publish, read_record,
+                                            remove_stale)
+        from briefing.render.project import load_book
+
+        started = time.perf_counter()
+        root = self.root
+        for name in remove_stale(root):
+            self.say(f"removed {name}, left by a build that did not finish")
+        config_hash = sha256_file(root / "_quarto.yml") if (root / "_quarto.yml").is_file() else "absent"
+        book = load_book(root)
+        target = book.output_path
+        old = read_record(target) if target.is_dir() else None
+        version = version_of(root)
+        extra = [ENGINE_VERSION, version.describe, version.date, version.epoch]
+        snapshot = Snapshot.take(root, input_files(book, old.read if old else []))
+        snapshot.hashes["_quarto.yml"] = config_hash
+        wanted = list(FORMATS) if self.to == "all" else [self.to]
+        formats = [f for f in wanted if self.refresh or old is None or f not in old.formats
+                   or old.formats[f].inputs != snapshot.digest(f, extra)]
+        if not formats:
+            self.say(f"nothing changed: {book.output_dir}/ is up to date ({time.perf_counter() - started:.2f} s)")
+            return target
+        _warn_unlisted(book)
+        from briefing.render import render as rendering
+        from briefing.render.notebook import write_notebook
+
+        staging = new_staging(root)
         try:
-            written = rendering.render_book(self, book, version, staging)
-            (staging / BUILD_STAMP).write_text(json.dumps({"engine": ENGINE_VERSION, "inputs": None}))
+            rendered = rendering.render_book(self, book, version, staging, formats, snapshot)
+            written = {path.relative_to(root).as_posix(): payload for path, payload in rendered.notebooks.items()}
+            after = snapshot.with_written(written)
+            record = BuildRecord(ENGINE_VERSION, read=rendered.read)
+            for name in formats:
+                record.formats[name] = FormatRecord(after.digest(name, extra), rendered.files[name])
+            carried = [name for name in FORMATS if name not in formats]
+            publish(staging, target, root, record, old, carried)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        final_digest = _inputs_digest(self.root, _book_inputs(self.root), stamp_extra)
-        (staging / BUILD_STAMP).write_text(json.dumps({"engine": ENGINE_VERSION, "inputs": final_digest}) + "\n")
-        swap_in(staging, target)
-        for path in written:
-            self.say(f"wrote {book.output_dir}/{path}")
+        for path, payload in rendered.notebooks.items():
+            write_notebook(payload, path)
+        for cache in self.caches:
+            cache.prune()
+        end = Snapshot.take(root, input_files(book, rendered.read))
+        for name in end.changed_since(after):
+            warnings.warn(f"{name} changed while the build ran: {book.output_dir}/ shows it as it was when the "
+                          "build started; build again to include the change")
+        for name in formats:
+            for path in rendered.files[name]:
+                self.say(f"wrote {book.output_dir}/{path}")
+        kept = [name for name in carried if name in record.formats]
+        if kept:
+            self.say(f"kept the last good {' and '.join(kept).upper()} in {book.output_dir}/")
         self.say(f"built {book.output_dir}/ in {time.perf_counter() - started:.2f} s")
         return target
 
 
+def _where(path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError, TypeError):
+        return str(path)
+
+
+def _hint(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return " (the project folder must be writable: the build writes _book/ and .briefing-cache/ in it)"
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return " (no room to write the output: free some space and build again)"
+    return ""
+
+
 def main(args) -> int:
-    """Entry point of ``briefing build``."""
+    """Entry point of ``briefing build``: one line per problem on stderr, exit 1; interrupted, exit 130."""
     if args.project:
         root = Path(args.project).resolve()
     else:
@@ -180,21 +216,34 @@ def main(args) -> int:
             return 2
         else:
             engine = "builtin"
+    caught: list = []
+    failure = None
+    code = 0
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if engine == "quarto":
-                from briefing.render.project import load_book
-
-                render_with_quarto(root, load_book(root).output_dir, print)
+                render_with_quarto(root, print)
             else:
                 Builder(root, refresh=args.refresh, to=args.to, jobs=args.jobs).build()
-        for warning in caught:
-            print(f"warning: {warning.message}", file=sys.stderr)
     except BuildError as exc:
-        for warning in caught:
-            print(f"warning: {warning.message}", file=sys.stderr)
-        print(f"error: {exc}", file=sys.stderr)
+        failure, code = str(exc), 1
+    except FileProblem as exc:
+        failure, code = str(exc), 1
+    except OSError as exc:
+        where = _where(exc.filename, root) if exc.filename else str(root)
+        failure, code = f"{where}: {exc.strerror or exc}{_hint(exc)}", 1
+    except KeyboardInterrupt:
+        code = 130
+    seen = set()
+    for warning in caught:
+        text = str(warning.message)
+        if text not in seen:
+            seen.add(text)
+            print(f"warning: {text}", file=sys.stderr)
+    if code == 130:
+        print("interrupted: the build stopped; the previous _book/ and the notebooks are left untouched", file=sys.stderr)
+    elif failure is not None:
+        print(f"error: {failure}", file=sys.stderr)
         print("build failed; the previous _book/ is left untouched", file=sys.stderr)
-        return 1
-    return 0
+    return code

@@ -1,4 +1,4 @@
-"""Chapters as notebooks: build, stamp, execute and merge (the freeze).
+"""Chapters as notebooks: build, stamp and merge (the freeze); ``kernel`` executes them.
 
 A chapter's executed notebook (``chapters/_notebooks/NAME.ipynb``) is the
 versioned record of its results. Its metadata carries a stamp: the SHA-256 of
@@ -12,53 +12,35 @@ which Quarto's own freeze (keyed on the source file) does not.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import os
-import re
-import tempfile
-import time
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
-from briefing.render import BuildError
+from briefing.files import write_atomic
+from briefing.render.inputs import dependency_files
+from briefing.render.kernel import INLINE_TAG
 from briefing.render.qmd import Cell, Chapter, Markdown, find_inline, relpath
 
 FORMAT_VERSION = "briefing-notebook-1"
 NOTEBOOK_DIR = "chapters/_notebooks"
-INLINE_TAG = "inline-expression"
+UNSTAMPED_OPTIONS = ("timeout",)
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def dependency_files(root: Path) -> list[Path]:
-    """Files every chapter may read: code/ (renderer excluded), data/, the lock."""
-    root = Path(root)
-    files = []
-    code = root / "code"
-    if code.is_dir():
-        files += [p for p in code.rglob("*.py") if "render" not in p.relative_to(code).parts]
-    data = root / "data"
-    if data.is_dir():
-        files += [p for p in data.rglob("*") if p.is_file()]
-    lock = root / "requirements.lock"
-    if lock.is_file():
-        files.append(lock)
-    return sorted(f for f in files if "__pycache__" not in f.parts)
-
-
 def executable_content(chapter: Chapter) -> str:
     """The part of a chapter whose change can change its results: cells and inline expressions."""
-    parts = [
-        {"meta": {k: chapter.meta[k] for k in ("execute", "jupyter") if k in chapter.meta}},
-    ]
+    meta = {k: chapter.meta[k] for k in ("execute", "jupyter") if k in chapter.meta}
+    if isinstance(meta.get("execute"), dict):
+        meta["execute"] = stamped_options(meta["execute"])
+        if not meta["execute"]:
+            del meta["execute"]
+    parts = [{"meta": meta}]
     for block in chapter.blocks:
         if isinstance(block, Cell):
             parts.append({"cell": block.code, "eval": block.options.get("eval", True),
@@ -68,13 +50,18 @@ def executable_content(chapter: Chapter) -> str:
     return json.dumps(parts, sort_keys=True, ensure_ascii=False)
 
 
+def stamped_options(execute_options: dict) -> dict:
+    """The execute options that can change results: all but ``timeout``, which only bounds the wait."""
+    return {k: v for k, v in execute_options.items() if k not in UNSTAMPED_OPTIONS}
+
+
 def compute_stamp(chapter: Chapter, root: Path, execute_options: dict, file_hashes: dict[str, str]) -> dict:
     """Stamp = SHA-256 over the format version, executable content, execute options and input hashes."""
     inputs = dict(file_hashes)
     inputs[f"{relpath(chapter.path)}#executable"] = _sha256(executable_content(chapter).encode())
     digest = hashlib.sha256()
     digest.update(FORMAT_VERSION.encode())
-    digest.update(json.dumps(execute_options, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(stamped_options(execute_options), sort_keys=True, default=str).encode())
     for name in sorted(inputs):
         digest.update(f"{name}\0{inputs[name]}\n".encode())
     return {"stamp": digest.hexdigest(), "inputs": dict(sorted(inputs.items()))}
@@ -82,7 +69,7 @@ def compute_stamp(chapter: Chapter, root: Path, execute_options: dict, file_hash
 
 def hash_dependencies(root: Path) -> dict[str, str]:
     root = Path(root)
-    return {str(p.relative_to(root)): _sha256(p.read_bytes()) for p in dependency_files(root)}
+    return {p.relative_to(root).as_posix(): _sha256(p.read_bytes()) for p in dependency_files(root)}
 
 
 def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
@@ -137,95 +124,28 @@ def notebook_path(root: Path, chapter_path: Path) -> Path:
 
 
 def read_frozen(path: Path) -> nbformat.NotebookNode | None:
+    """The committed notebook, or None when there is none or it cannot be read (it is then re-executed)."""
     if not path.is_file():
         return None
-    return nbformat.read(path, as_version=4)
-
-
-def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
-    """Write deterministically (sorted keys, one trailing newline); unchanged files are left alone."""
-    text = json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
-    tmp = path.with_suffix(".ipynb.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-@dataclass
-class Execution:
-    notebook: nbformat.NotebookNode
-    seconds: float
-
-
-def kernel_env(root: Path) -> dict[str, str]:
-    """The kernel's environment: the project root, a fixed hash seed, the build's date."""
-    env = dict(os.environ)
-    env["BRIEFING_ROOT"] = str(root)
-    env["PYTHONHASHSEED"] = "0"
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    return env
-
-
-async def execute(nb: nbformat.NotebookNode, chapter: Chapter, root: Path, timeout: int = 600) -> Execution:
-    """Run every code cell in a fresh kernel whose working directory is the project root."""
-    started = time.perf_counter()
-    if not any(cell.cell_type == "code" for cell in nb.cells):
-        return Execution(nb, time.perf_counter() - started)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(root)}},
-        record_timing=False,
-        shutdown_kernel="immediate",
-    )
-    client.km = client.create_kernel_manager()
-    client.km.transport = "ipc"
-    client.km.ip = str(Path(tempfile.mkdtemp(prefix="briefing-kernel-")) / "kernel")
     try:
-        async with client.async_setup_kernel(env=kernel_env(root)):
-            for index, cell in enumerate(nb.cells):
-                await client.async_execute_cell(cell, index)
-    except CellExecutionError as exc:
-        line = _failed_line(nb)
-        message = ANSI.sub("", str(exc))
-        raise BuildError(f"{relpath(chapter.path)}:{line}: cell raised an exception\n{message}") from None
-    except Exception as exc:  # kernel death, timeout
-        raise BuildError(f"{relpath(chapter.path)}: kernel failed: {type(exc).__name__}: {exc}") from None
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.metadata.pop("execution", None)
-    return Execution(nb, time.perf_counter() - started)
+        return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    except (OSError, ValueError, RecursionError) as exc:
+        warnings.warn(f"{relpath(path)}: unreadable ({type(exc).__name__}): the chapter is executed again")
+        return None
 
 
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-CELL_LINE = re.compile(r"Cell\s+In\[\d+\],\s+line\s+(\d+)")
+def serialize(nb: nbformat.NotebookNode) -> bytes:
+    """A notebook's bytes as committed: sorted keys, one-space indent, one trailing newline."""
+    return (json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _failed_line(nb: nbformat.NotebookNode) -> int:
-    """The .qmd line that raised: the cell's fence line plus the traceback's line in the cell."""
-    for cell in nb.cells:
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if cell.cell_type == "code" and errors:
-            fence = cell.metadata.get("briefing", {}).get("line", 1)
-            inline = "inline-expression" in cell.metadata.get("tags", [])
-            found = CELL_LINE.findall(ANSI.sub("", "\n".join(errors[0].get("traceback", []))))
-            return fence if inline or not found else fence + int(found[0])
-    return 1
-
-
-def run_all(jobs: list, parallel: int) -> list:
-    """Run coroutine factories with at most ``parallel`` kernels alive at once."""
-
-    async def runner():
-        gate = asyncio.Semaphore(max(1, parallel))
-
-        async def one(factory):
-            async with gate:
-                return await factory()
-
-        return await asyncio.gather(*(one(f) for f in jobs), return_exceptions=True)
-
-    return asyncio.run(runner())
+def write_notebook(payload: bytes, path: Path) -> bool:
+    """Write the notebook atomically; an unchanged file is left alone. True when it was written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.is_file() and path.read_bytes() == payload:
+            return False
+    except OSError:
+        pass
+    write_atomic(path, payload)
+    return True

@@ -7,12 +7,18 @@ chapters (with ``part:`` entries) and appendices; ``bibliography``; ``lang``;
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from briefing.files import FileProblem, read_text
 from briefing.render import BuildError
+from briefing.render.output import CACHE_DIR, OutputFolderError, check_output_dir
+
+SOURCE_FOLDERS = ("data", "code", "tests", ".git", "chapters", CACHE_DIR)
+DEFAULT_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Book:
     typst: dict = field(default_factory=dict)
     execute: dict = field(default_factory=dict)
     output_dir: str = "_book"
+    output_path: Path | None = None
     csl: Path | None = None
 
     @property
@@ -63,21 +70,28 @@ def _line_of(text: str, needle: str) -> int:
 
 
 def load_book(root: Path) -> Book:
-    """Parse ``root/_quarto.yml`` into a Book, checking every chapter file exists."""
+    """Parse ``root/_quarto.yml`` into a Book, checking every chapter and the output folder."""
     root = Path(root).resolve()
     path = root / "_quarto.yml"
     if not path.is_file():
         raise BuildError(f"{path}: no _quarto.yml: not a Quarto project")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_text(path, "_quarto.yml")
+    except FileProblem as exc:
+        raise BuildError(str(exc)) from None
     try:
         config = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         _fail(path, mark.line + 1 if mark else 1, f"YAML: {getattr(exc, 'problem', None) or exc}")
-    project = config.get("project") or {}
+    except RecursionError:
+        _fail(path, 1, "YAML: nested too deeply")
+    if not isinstance(config, dict):
+        _fail(path, 1, "must be a YAML mapping (project:, book:, format: ...)")
+    project = _mapping(config, "project", path, text)
     if project.get("type") != "book":
         _fail(path, _line_of(text, "project:"), "project: type: book is required by the built-in engine")
-    book = config.get("book") or {}
+    book = _mapping(config, "book", path, text)
     if not book.get("title"):
         _fail(path, _line_of(text, "book:"), "book: title is required")
 
@@ -85,10 +99,7 @@ def load_book(root: Path) -> Book:
 
     def add(item, part, appendix):
         if isinstance(item, str):
-            chapter = root / item
-            if not chapter.is_file():
-                _fail(path, _line_of(text, item), f"chapter file not found: {item}")
-            entries.append(Entry(chapter, part, appendix))
+            entries.append(Entry(_chapter_path(root, item, path, text), part, appendix))
         elif isinstance(item, dict) and "part" in item:
             title = item["part"]
             for sub in item.get("chapters") or []:
@@ -96,19 +107,34 @@ def load_book(root: Path) -> Book:
         else:
             _fail(path, _line_of(text, "chapters:"), f"unsupported chapter entry: {item!r}")
 
-    for item in book.get("chapters") or []:
-        add(item, None, False)
-    for item in book.get("appendices") or []:
-        add(item, None, True)
+    for key, appendix in (("chapters", False), ("appendices", True)):
+        items = book.get(key) or []
+        if not isinstance(items, list):
+            _fail(path, _line_of(text, f"{key}:"), f"book: {key} must be a list of chapter files")
+        for item in items:
+            add(item, None, appendix)
     if not entries:
         _fail(path, _line_of(text, "book:"), "book: chapters is empty")
+    _check_unique(entries, root, path, text)
 
-    formats = config.get("format") or {}
+    formats = _mapping(config, "format", path, text)
     bib = config.get("bibliography") or book.get("bibliography")
-    bib_path = root / bib if bib else None
+    bib_path = _inside(root, bib, path, text, "bibliography") if bib else None
     if bib_path and not bib_path.is_file():
         _fail(path, _line_of(text, "bibliography"), f"bibliography file not found: {bib}")
     csl = config.get("csl")
+    csl_path = _inside(root, csl, path, text, "csl") if csl else None
+    output_dir = str(project.get("output-dir", "_book"))
+    folders = [root / name for name in SOURCE_FOLDERS]
+    folders += [entry.path.parent for entry in entries if entry.path.parent != root]
+    sources = [path, *(entry.path for entry in entries)] + [p for p in (bib_path, csl_path) if p]
+    try:
+        output_path = check_output_dir(root, output_dir, sources, folders)
+    except OutputFolderError as exc:
+        _fail(path, _line_of(text, "output-dir" if "output-dir" in text else "project:"), str(exc))
+    execute = _mapping(config, "execute", path, text)
+    if "timeout" in execute:
+        parse_timeout(execute["timeout"], f"_quarto.yml:{_line_of(text, 'timeout')}")
     return Book(
         root=root,
         title=book["title"],
@@ -120,7 +146,69 @@ def load_book(root: Path) -> Book:
         entries=entries,
         html=dict(formats.get("html") or {}),
         typst=dict(formats.get("typst") or {}),
-        execute=dict(config.get("execute") or {}),
-        output_dir=project.get("output-dir", "_book"),
-        csl=root / csl if csl else None,
+        execute=dict(execute),
+        output_dir=output_dir,
+        output_path=output_path,
+        csl=csl_path,
     )
+
+
+def parse_timeout(value, where: str) -> int | None:
+    """``execute: timeout``: seconds a cell may run (default 600); ``false``, 0 or less for no limit.
+
+    Real Quarto has no cell timeout (its Jupyter engine waits for every cell)
+    and ignores the key; the built-in engine honours it.
+    """
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if value is False or (isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BuildError(f"{where}: execute: timeout must be a number of seconds or false, not {value!r}")
+    return max(1, int(round(value)))
+
+
+def _mapping(config: dict, key: str, path: Path, text: str) -> dict:
+    value = config.get(key) or {}
+    if not isinstance(value, dict):
+        _fail(path, _line_of(text, f"{key}:"), f"{key}: must be a mapping of options")
+    return value
+
+
+def _inside(root: Path, name, path: Path, text: str, what: str) -> Path:
+    """A path named in _quarto.yml, which must lie inside the project."""
+    name = str(name)
+    candidate = Path(os.path.normpath(root / name))
+    if Path(name).is_absolute() or (candidate != root and root not in candidate.parents):
+        _fail(path, _line_of(text, name), f"{what} must be a path inside the project: {name}")
+    return candidate
+
+
+def _chapter_path(root: Path, item: str, path: Path, text: str) -> Path:
+    """A chapter listed in _quarto.yml: a .qmd file inside the project (lexically and after symlinks)."""
+    chapter = _inside(root, item, path, text, "a chapter")
+    if not chapter.is_file():
+        _fail(path, _line_of(text, item), f"chapter file not found: {item}")
+    real = chapter.resolve()
+    if real != root and root not in real.parents:
+        _fail(path, _line_of(text, item), f"a chapter must be a path inside the project: {item} resolves to {real}")
+    if chapter.suffix != ".qmd":
+        _fail(path, _line_of(text, item), f"a chapter must be a .qmd file: {item}")
+    return chapter
+
+
+def _check_unique(entries: list[Entry], root: Path, path: Path, text: str) -> None:
+    """Each chapter once, and no two with the same name (their notebooks would collide)."""
+    seen: dict[str, Path] = {}
+    for entry in entries:
+        rel = entry.path.relative_to(root).as_posix()
+        if entry.stem in seen:
+            other = seen[entry.stem].relative_to(root).as_posix()
+            why = "is listed twice" if other == rel else f"has the same name as {other} (their notebooks would collide)"
+            _fail(path, _line_of(text, rel) if other != rel else _last_line_of(text, rel), f"chapter {rel} {why}")
+        seen[entry.stem] = entry.path
+
+
+def _last_line_of(text: str, needle: str) -> int:
+    found = [n for n, line in enumerate(text.split("\n"), 1) if needle in line]
+    return found[-1] if found else 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from briefing.files import FileProblem, read_text
 from briefing.render import BuildError
 
 KNOWN_OPTIONS = {
@@ -59,6 +60,14 @@ class Chapter:
     path: Path
     meta: dict
     blocks: list = field(default_factory=list)
+    front_matter: list[str] = field(default_factory=list)
+
+    def meta_line(self, key: str) -> int:
+        """The line of the front matter that sets ``key`` (1 when it is not found)."""
+        for number, line in enumerate(self.front_matter, 2):
+            if line.strip().startswith(f"{key}:"):
+                return number
+        return 1
 
     @property
     def cells(self) -> list[Cell]:
@@ -117,6 +126,8 @@ def parse_front_matter(text: str, path: Path) -> tuple[dict, int]:
                 line = mark.line + 2 if mark else 1
                 reason = getattr(exc, "problem", None) or str(exc)
                 raise BuildError(f"{relpath(path)}:{line}: YAML front matter: {reason}") from None
+            except RecursionError:
+                raise BuildError(f"{relpath(path)}:2: YAML front matter: nested too deeply") from None
             if not isinstance(meta, dict):
                 raise BuildError(f"{relpath(path)}:2: YAML front matter must be a mapping")
             return meta, end + 1
@@ -153,10 +164,13 @@ def parse_options(lines: list[str], path: Path, first_line: int) -> dict:
 def parse_chapter(path: Path) -> Chapter:
     """Split a .qmd into front matter, markdown blocks and python cells (lines are 1-based)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_text(path, relpath(path))
+    except FileProblem as exc:
+        raise BuildError(str(exc)) from None
     meta, start = parse_front_matter(text, path)
     lines = text.split("\n")
-    chapter = Chapter(path=path, meta=meta)
+    chapter = Chapter(path=path, meta=meta, front_matter=lines[1:max(start - 1, 1)] if start else [])
     md_start, md_lines = start, []
     i = start
     while i < len(lines):

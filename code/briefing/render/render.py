@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefing.files import write_atomic
 from briefing.render import BuildError
+from briefing.render import kernel
 from briefing.render import notebook as nbmod
 from briefing.render.assemble import Assembled, ChapterAssembler, HEADING
+from briefing.render.cache import Cache
+from briefing.render.inputs import Snapshot, dependency_files
+from briefing.render.output import files_under, make_dirs
 from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
 from briefing.render.pdf import compile_pdf, typst_date
-from briefing.render.project import Book
+from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
 from briefing.render.site import page_of, relative, root_prefix, sidebar
 
@@ -57,10 +64,23 @@ def bib_keys(bib: Path | None) -> set[str]:
     return {item["id"] for item in json.loads(result.stdout)}
 
 
-def freeze_or_execute(builder, book: Book, chapters: list[Chapter]) -> list:
-    """Reuse each chapter's notebook when its stamp matches; execute the others in parallel."""
+def chapter_timeout(book: Book, chapter: Chapter) -> int | None:
+    """The chapter's ``execute: timeout`` (front matter), else the book's, else the default."""
+    own = chapter.meta.get("execute") if isinstance(chapter.meta.get("execute"), dict) else {}
+    if "timeout" in own:
+        return parse_timeout(own["timeout"], f"{relpath(chapter.path)}:{chapter.meta_line('timeout')}")
+    return parse_timeout(book.execute.get("timeout"), "_quarto.yml")
+
+
+def freeze_or_execute(builder, book: Book, chapters: list[Chapter], snapshot: Snapshot) -> tuple[list, dict[Path, bytes]]:
+    """Reuse each chapter's notebook when its stamp matches; execute the others in parallel.
+
+    Stamps use the input hashes taken before anything was read. Returns the
+    notebooks and, for each, the bytes to commit; nothing is written here: the
+    build writes notebooks only once the whole build has succeeded.
+    """
     root = builder.root
-    hashes = nbmod.hash_dependencies(root)
+    hashes = snapshot.subset(dependency_files(root))
     notebooks, pending = [None] * len(chapters), []
     for index, chapter in enumerate(chapters):
         stamp = nbmod.compute_stamp(chapter, root, book.execute, hashes)
@@ -74,14 +94,14 @@ def freeze_or_execute(builder, book: Book, chapters: list[Chapter]) -> list:
             except ValueError:
                 pass
         fresh.metadata["briefing"] = stamp
-        pending.append((index, chapter, fresh))
+        pending.append((index, chapter, fresh, chapter_timeout(book, chapter)))
 
-    def job(chapter, nb):
-        return lambda: nbmod.execute(nb, chapter, root)
+    def job(chapter, nb, timeout):
+        return lambda: kernel.execute(nb, chapter, root, timeout)
 
-    results = nbmod.run_all([job(c, nb) for _, c, nb in pending], builder.jobs)
+    results = kernel.run_all([job(c, nb, t) for _, c, nb, t in pending], builder.jobs)
     failures = []
-    for (index, chapter, _), result in zip(pending, results):
+    for (index, chapter, _, _), result in zip(pending, results):
         if isinstance(result, BaseException):
             failures.append(result)
             continue
@@ -90,9 +110,8 @@ def freeze_or_execute(builder, book: Book, chapters: list[Chapter]) -> list:
     if failures:
         messages = [str(f) if isinstance(f, BuildError) else f"{type(f).__name__}: {f}" for f in failures]
         raise BuildError("\n".join(messages))
-    for chapter, nb in zip(chapters, notebooks):
-        nbmod.write_notebook(nb, nbmod.notebook_path(root, chapter.path))
-    return notebooks
+    payloads = {nbmod.notebook_path(root, chapter.path): nbmod.serialize(nb) for chapter, nb in zip(chapters, notebooks)}
+    return notebooks, payloads
 
 
 def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: set[str]) -> dict:
@@ -114,7 +133,8 @@ def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: 
     return targets
 
 
-def _html_page(builder, book, version, part, index, pages, targets, chapter_pages, cited, pdf_name, staging):
+def _html_page(builder, book, version, part, index, pages, targets, chapter_pages, cited, pdf_name, staging,
+               html_cache: Cache):
     entry, page, _, _ = pages[index]
     meta = {
         "pagetitle": part.title,
@@ -160,20 +180,29 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
             key.update(path.read_bytes())
     if book.bibliography:
         key.update(book.bibliography.read_bytes())
-    cache = builder.root / ".briefing-cache" / "html" / (key.hexdigest() + ".html")
-    if cache.is_file():
-        html = cache.read_text(encoding="utf-8")
+    cached = None if builder.refresh else html_cache.get(key.hexdigest())
+    if cached is not None:
+        html = cached
     else:
-        html = run_pandoc(part.markdown, "html5", meta, variables, extra, staging, relpath(entry.path))
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        cache.write_text(html, encoding="utf-8")
+        html = run_pandoc(part.markdown, "html5", meta, variables, extra, staging, relpath(entry.path)).encode("utf-8")
+        html_cache.put(key.hexdigest(), html)
     out = staging / page
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    make_dirs(out.parent)
+    write_atomic(out, html, durable=False)
     return page
 
 
 def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name):
+    """The whole book as one Typst document, compiled in a private work folder; only the PDF is kept."""
+    work = staging / ".typst-work"
+    make_dirs(work)
+    for piece in assembled:
+        for rel, payload in piece.figures.items():
+            make_dirs((work / rel).parent)
+            (work / rel).write_bytes(payload)
+        for rel, source in piece.images.items():
+            make_dirs((work / rel).parent)
+            shutil.copyfile(source, work / rel)
     chunks, part = [], None
     appendix = False
     for (entry, _, _, _), piece in zip(pages, assembled):
@@ -214,11 +243,12 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
     if book.date:
         variables["date"] = book.date
     meta["author"] = authors
-    typ = run_pandoc(markdown, "typst", meta, variables, extra, staging, "book (typst)")
-    typ_file = staging / "book.typ"
+    typ = run_pandoc(markdown, "typst", meta, variables, extra, work, "book (typst)")
+    typ_file = work / "book.typ"
     typ_file.write_text(typ, encoding="utf-8")
-    compile_pdf(typ_file, staging / pdf_name, staging, version.epoch)
-    typ_file.unlink()
+    compile_pdf(typ_file, work / pdf_name, work, version.epoch)
+    os.replace(work / pdf_name, staging / pdf_name)
+    shutil.rmtree(work)
     return pdf_name
 
 
@@ -227,14 +257,25 @@ def assemble_book(book: Book, chapters: list[Chapter], notebooks: list, numbered
     numbers = chapter_numbers(book, chapters) if numbered else [None] * len(chapters)
     shared = None if numbered else {"fig": 0, "tbl": 0}
     defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
-    return [ChapterAssembler(chapter, nb, number, page_of(book, entry), defaults, shared).run()
+    return [ChapterAssembler(chapter, nb, number, page_of(book, entry), defaults, shared, book.root).run()
             for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers)]
 
 
-def render_book(builder, book: Book, version, staging: Path) -> list[str]:
+@dataclass
+class Rendered:
+    """What a render produced: the files of each format in staging, the notebooks to commit,
+    and the files it read beyond the snapshot's usual inputs (images outside chapters/)."""
+
+    files: dict[str, list[str]] = field(default_factory=dict)
+    notebooks: dict[Path, bytes] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)
+
+
+def render_book(builder, book: Book, version, staging: Path, formats: list[str], snapshot: Snapshot) -> Rendered:
+    """Render ``formats`` ("html", "pdf") of ``book`` into ``staging``."""
     root = builder.root
     chapters = [parse_chapter(entry.path) for entry in book.entries]
-    notebooks = freeze_or_execute(builder, book, chapters)
+    notebooks, payloads = freeze_or_execute(builder, book, chapters, snapshot)
     html_numbered = book.html.get("number-sections", True) is not False
     typst_numbered = book.typst.get("number-sections", True) is not False
     assembled = assemble_book(book, chapters, notebooks, html_numbered)
@@ -248,32 +289,40 @@ def render_book(builder, book: Book, version, staging: Path) -> list[str]:
     chapter_pages = {str(e.path.relative_to(book.root)): p.page for e, p in zip(book.entries, assembled)}
     chapter_pages.update({e.path.name: p.page for e, p in zip(book.entries, assembled)})
     pdf_name = slug(book.title) + ".pdf"
+    images = {rel: path for part in assembled for rel, path in part.images.items()}
+    unseen = [path for rel, path in sorted(images.items()) if rel not in snapshot.hashes]
+    snapshot.add(unseen)
+    rendered = Rendered(notebooks=payloads, read=sorted(images))
 
-    written = []
-    for part in assembled:
-        for rel, payload in part.figures.items():
-            path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(payload)
-            written.append(rel)
-    libs = staging / "site_libs"
-    libs.mkdir()
-    shutil.copyfile(asset("assets/briefing.css"), libs / "briefing.css")
-    (staging / "notebooks").mkdir()
-    for entry in book.entries:
-        source = nbmod.notebook_path(root, entry.path)
-        shutil.copyfile(source, staging / "notebooks" / source.name)
-        written.append(f"notebooks/{source.name}")
-
-    started = time.perf_counter()
-    if builder.to in ("all", "html"):
-        with ThreadPoolExecutor(max_workers=builder.jobs) as pool:
-            futures = [pool.submit(_html_page, builder, book, version, part, index, pages, targets, chapter_pages,
-                                   cited, pdf_name, staging) for index, part in enumerate(assembled)]
-            written += [f.result() for f in futures]
-        builder.say(f"html     {len(assembled)} pages ({time.perf_counter() - started:.2f} s)")
-    if builder.to in ("all", "pdf"):
+    if "html" in formats:
         started = time.perf_counter()
-        written.append(_pdf(builder, book, version, assembled_typst, pages, targets_typst, cited, staging, pdf_name))
+        for part in assembled:
+            for rel, payload in part.figures.items():
+                make_dirs((staging / rel).parent)
+                write_atomic(staging / rel, payload, durable=False)
+        for rel, source in sorted(images.items()):
+            make_dirs((staging / rel).parent)
+            shutil.copyfile(source, staging / rel)
+        libs = staging / "site_libs"
+        make_dirs(libs)
+        shutil.copyfile(asset("assets/briefing.css"), libs / "briefing.css")
+        make_dirs(staging / "notebooks")
+        for path, payload in payloads.items():
+            write_atomic(staging / "notebooks" / path.name, payload, durable=False)
+        html_cache = Cache(root, "html", ".html")
+        pool = ThreadPoolExecutor(max_workers=builder.jobs)
+        try:
+            futures = [pool.submit(_html_page, builder, book, version, part, index, pages, targets, chapter_pages,
+                                   cited, pdf_name, staging, html_cache) for index, part in enumerate(assembled)]
+            for future in futures:
+                future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        builder.caches.append(html_cache)
+        rendered.files["html"] = [name for name in files_under(staging) if name != pdf_name]
+        builder.say(f"html     {len(assembled)} pages ({time.perf_counter() - started:.2f} s)")
+    if "pdf" in formats:
+        started = time.perf_counter()
+        rendered.files["pdf"] = [_pdf(builder, book, version, assembled_typst, pages, targets_typst, cited, staging, pdf_name)]
         builder.say(f"pdf      {pdf_name} ({time.perf_counter() - started:.2f} s)")
-    return written
+    return rendered

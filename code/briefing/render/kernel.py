@@ -1,0 +1,222 @@
+"""Execute a chapter's notebook in a fresh Jupyter kernel, with bounded output and named failures.
+
+Each chapter gets its own kernel (ipykernel via nbclient), its working
+directory the project root, talking over IPC sockets in a private temporary
+folder that is removed however execution ends. What can go wrong is named by
+the chapter and the ``.qmd`` line of the cell:
+
+* a cell that raises: the line inside the cell that raised, and its traceback;
+* a cell that runs past ``execute: timeout`` (seconds; ``false`` for none);
+* a kernel that dies (``os._exit``, a segfault, the OOM killer), with its exit code.
+
+A cell's stream output (stdout and stderr together) is kept up to
+:data:`STREAM_LIMIT` characters, as Jupyter front-ends cut long outputs: the
+rest is dropped, the notebook says how much, and the build warns with the line.
+
+An interrupt (Ctrl-C, SIGINT, SIGTERM) cancels the executions and shuts every
+kernel down before the build reports it: nbclient's own signal handlers, which
+would kill kernels under running cells, are kept out of the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import signal
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from briefing.render import BuildError
+from briefing.render.project import DEFAULT_TIMEOUT
+from briefing.render.qmd import relpath
+
+STREAM_LIMIT = 100_000
+INLINE_TAG = "inline-expression"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+CELL_LINE = re.compile(r"Cell\s+In\[\d+\],\s+line\s+(\d+)")
+
+
+class OutputCapWarning(UserWarning):
+    """A cell printed more than the build keeps."""
+
+
+@dataclass
+class Execution:
+    notebook: nbformat.NotebookNode
+    seconds: float
+
+
+def kernel_env(root: Path) -> dict[str, str]:
+    """The kernel's environment: the project root, a fixed hash seed, the inline matplotlib backend."""
+    import os
+
+    env = dict(os.environ)
+    env["BRIEFING_ROOT"] = str(root)
+    env["PYTHONHASHSEED"] = "0"
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    return env
+
+
+def cell_line(cell) -> int:
+    return int(cell.metadata.get("briefing", {}).get("line", 1))
+
+
+class CappedClient(NotebookClient):
+    """A NotebookClient that keeps at most ``stream_limit`` characters of stream output per cell."""
+
+    def __init__(self, nb, stream_limit: int = STREAM_LIMIT, **kw):
+        super().__init__(nb, **kw)
+        self.stream_limit = stream_limit
+        self.stream_seen: dict[int, int] = {}
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] != "stream":
+            return super().output(outs, msg, display_id, cell_index)
+        text = msg["content"].get("text", "")
+        seen = self.stream_seen.get(cell_index, 0)
+        self.stream_seen[cell_index] = seen + len(text)
+        room = self.stream_limit - seen
+        if room <= 0:
+            return None
+        if len(text) > room:
+            msg = {**msg, "content": {**msg["content"], "text": text[:room]}}
+        return super().output(outs, msg, display_id, cell_index)
+
+    def dropped(self, cell_index: int) -> int:
+        return max(0, self.stream_seen.get(cell_index, 0) - self.stream_limit)
+
+
+class _SignalFreeLoop(asyncio.SelectorEventLoop):
+    """An event loop that refuses SIGINT/SIGTERM handlers: nbclient's would kill kernels mid-cell
+    (the build then reported ``kernel failed: AssertionError``). asyncio.Runner's own SIGINT
+    handling cancels the executions instead, and each kernel is shut down as its task unwinds."""
+
+    def add_signal_handler(self, sig, callback, *args):
+        if sig in (signal.SIGINT, signal.SIGTERM):
+            raise RuntimeError("the build handles SIGINT and SIGTERM itself")
+        return super().add_signal_handler(sig, callback, *args)
+
+    def remove_signal_handler(self, sig):
+        if sig in (signal.SIGINT, signal.SIGTERM):
+            return False
+        return super().remove_signal_handler(sig)
+
+
+def _exit_code(process) -> str:
+    if process is None:
+        return ""
+    try:
+        code = process.wait(timeout=2)
+    except Exception:
+        return ""
+    if code is None:
+        return ""
+    return f" (signal {-code})" if code < 0 else f" (exit code {code})"
+
+
+async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int | None = DEFAULT_TIMEOUT,
+                  stream_limit: int = STREAM_LIMIT) -> Execution:
+    """Run every code cell in a fresh kernel whose working directory is the project root."""
+    started = time.perf_counter()
+    if not any(cell.cell_type == "code" for cell in nb.cells):
+        return Execution(nb, time.perf_counter() - started)
+    client = CappedClient(
+        nb,
+        stream_limit=stream_limit,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(root)}},
+        record_timing=False,
+        shutdown_kernel="immediate",
+    )
+    sockets = Path(tempfile.mkdtemp(prefix="briefing-kernel-"))
+    client.km = client.create_kernel_manager()
+    client.km.transport = "ipc"
+    client.km.ip = str(sockets / "kernel")
+    name = relpath(chapter.path)
+    current = process = None
+    try:
+        async with client.async_setup_kernel(env=kernel_env(root)):
+            process = getattr(getattr(client.km, "provisioner", None), "process", None)
+            for index, cell in enumerate(nb.cells):
+                current = cell
+                await client.async_execute_cell(cell, index)
+                dropped = client.dropped(index)
+                if dropped:
+                    note = (f"\n[output cut by the build at {stream_limit:,} characters: "
+                            f"{dropped:,} more were dropped]\n")
+                    cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
+                    warnings.warn(f"{name}:{cell_line(cell)}: the cell printed {stream_limit + dropped:,} characters; "
+                                  f"the first {stream_limit:,} are kept, the rest dropped", OutputCapWarning)
+    except BaseException as exc:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling() and not isinstance(exc, asyncio.CancelledError):
+            raise asyncio.CancelledError from None  # nbclient turns a cancelled wait into DeadKernelError
+        _raise_named(exc, nb, name, current, timeout, process)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.metadata.pop("execution", None)
+    return Execution(nb, time.perf_counter() - started)
+
+
+def _raise_named(exc: BaseException, nb, name: str, current, timeout, process) -> None:
+    """Re-raise an execution failure as a BuildError naming the chapter and the cell's line."""
+    line = cell_line(current) if current is not None else None
+    if not isinstance(exc, Exception):
+        raise exc
+    if isinstance(exc, CellExecutionError):
+        message = ANSI.sub("", str(exc))
+        raise BuildError(f"{name}:{_failed_line(nb)}: cell raised an exception\n{message}") from None
+    if isinstance(exc, CellTimeoutError):
+        raise BuildError(f"{name}:{line or 1}: cell timed out after {timeout} s "
+                         "(execute: timeout in _quarto.yml or the chapter's front matter)") from None
+    if isinstance(exc, DeadKernelError):
+        raise BuildError(f"{name}:{line or 1}: the kernel died while running this cell{_exit_code(process)}") from None
+    where = f"{name}:{line}" if line else name
+    raise BuildError(f"{where}: kernel failed: {type(exc).__name__}: {exc}") from None
+
+
+def _failed_line(nb: nbformat.NotebookNode) -> int:
+    """The .qmd line that raised: the cell's fence line plus the traceback's line in the cell."""
+    for cell in nb.cells:
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if cell.cell_type == "code" and errors:
+            fence = cell_line(cell)
+            inline = INLINE_TAG in cell.metadata.get("tags", [])
+            found = CELL_LINE.findall(ANSI.sub("", "\n".join(errors[0].get("traceback", []))))
+            return fence if inline or not found else fence + int(found[0])
+    return 1
+
+
+def run_all(jobs: list, parallel: int) -> list:
+    """Run coroutine factories with at most ``parallel`` kernels alive at once.
+
+    Ctrl-C cancels them all; each kernel is shut down as its task unwinds, then
+    KeyboardInterrupt propagates to the caller.
+    """
+
+    async def runner():
+        gate = asyncio.Semaphore(max(1, parallel))
+
+        async def one(factory):
+            async with gate:
+                return await factory()
+
+        return await asyncio.gather(*(one(f) for f in jobs), return_exceptions=True)
+
+    with asyncio.Runner(loop_factory=_SignalFreeLoop) as run:
+        results = run.run(runner())
+    for result in results:
+        if isinstance(result, (KeyboardInterrupt, asyncio.CancelledError)):
+            raise KeyboardInterrupt
+    return results

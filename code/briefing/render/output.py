@@ -1,0 +1,261 @@
+"""The output folder (``_book/``): where it may be, how it is known to be ours, how it is replaced.
+
+A build never writes outside the output folder and the cache (``.briefing-cache/``).
+It renders into a staging folder inside the cache, then publishes it in one
+rename (an atomic exchange where the kernel offers ``renameat2``), so a reader
+or a web server sees the old site or the new one, never a mix.
+
+The output folder must be a new folder, or one a build made: every published
+folder carries a build record (``.briefing-build.json``) listing the files the
+build wrote, per format. A folder without one is refused rather than replaced,
+and a file in the output folder that no build wrote is carried into the new
+output (with a warning), never deleted. A build of one format (``--to html``)
+carries the other format's last good files over.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing.files import DIR_MODE, fsync_dir, write_atomic
+
+RECORD = ".briefing-build.json"
+CACHE_DIR = ".briefing-cache"
+STAGING_PREFIX = "staging-"
+RETIRED_PREFIX = "retired-"
+LEGACY_STAGING = ".book-staging-"
+FORMATS = ("html", "pdf")
+
+
+class OutputFolderError(ValueError):
+    """The configured output folder is not one a build may write."""
+
+
+def check_output_dir(root: Path, output_dir: str, sources: list[Path], source_folders: list[Path]) -> Path:
+    """Resolve ``output-dir`` and refuse any folder whose replacement could lose a source.
+
+    Allowed: a folder strictly inside the project, outside every source folder
+    (``source_folders``: data/, code/, chapters/, .git, ...), holding no source
+    file (``sources``), and either absent, empty, or carrying a build record.
+    """
+    root = Path(root).resolve()
+    text = str(output_dir).strip()
+    if not text:
+        raise OutputFolderError("output-dir is empty")
+    target = Path(os.path.normpath(root / text))
+    if target == root or root not in target.parents:
+        raise OutputFolderError(f"output-dir '{text}' must be a folder inside the project, not the project or outside it")
+    real = target.resolve()
+    if real == root or root not in real.parents:
+        raise OutputFolderError(f"output-dir '{text}' resolves to {real}, outside the project")
+    for folder in source_folders:
+        folder = Path(os.path.normpath(folder))
+        if target == folder or folder in target.parents or target in folder.parents:
+            what = "is" if target == folder else ("is inside" if folder in target.parents else "contains")
+            raise OutputFolderError(f"output-dir '{text}' {what} {_rel(folder, root)}/, which holds sources")
+    for source in sources:
+        source = Path(os.path.normpath(source))
+        if target == source or target in source.parents:
+            raise OutputFolderError(f"output-dir '{text}' contains the source {_rel(source, root)}")
+    if target.exists() and not target.is_dir():
+        raise OutputFolderError(f"output-dir '{text}' is a file, not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / RECORD).is_file():
+        raise OutputFolderError(
+            f"output-dir '{text}' exists and was not made by a build (it has no {RECORD}); "
+            "name a new folder, or empty this one")
+    return target
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- the build record ----------------------------------------------------------------------------
+
+
+@dataclass
+class FormatRecord:
+    """One format's last good build: the digest of what it read and the files it wrote."""
+
+    inputs: str | None
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildRecord:
+    engine: str
+    formats: dict[str, FormatRecord] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)
+    legacy: bool = False
+
+    def to_json(self) -> str:
+        data = {
+            "engine": self.engine,
+            "formats": {name: {"inputs": rec.inputs, "files": sorted(rec.files)}
+                        for name, rec in sorted(self.formats.items())},
+            "read": sorted(self.read),
+        }
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+    def owned(self) -> set[str]:
+        return {name for rec in self.formats.values() for name in rec.files} | {RECORD}
+
+
+def read_record(target: Path) -> BuildRecord | None:
+    """The build record of a published output folder; None when absent or unreadable."""
+    try:
+        data = json.loads((target / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    formats = data.get("formats")
+    if not isinstance(formats, dict):
+        return BuildRecord(engine=str(data.get("engine", "")), legacy=True)
+    record = BuildRecord(engine=str(data.get("engine", "")), read=[str(p) for p in data.get("read", [])])
+    for name, value in formats.items():
+        if isinstance(value, dict):
+            files = [str(p) for p in value.get("files", []) if isinstance(p, str)]
+            record.formats[str(name)] = FormatRecord(value.get("inputs"), files)
+    return record
+
+
+# -- staging and publishing ----------------------------------------------------------------------
+
+
+def cache_dir(root: Path) -> Path:
+    folder = Path(root) / CACHE_DIR
+    folder.mkdir(mode=DIR_MODE, exist_ok=True)
+    return folder
+
+
+def new_staging(root: Path) -> Path:
+    """A fresh staging folder in the cache, named for this process, with the usual permissions."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=cache_dir(root)))
+    os.chmod(folder, DIR_MODE)
+    return folder
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` with the usual permissions (mkdir honours the umask)."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+
+
+def remove_stale(root: Path) -> list[str]:
+    """Remove staging and retired folders left by builds that no longer run (call under the build lock)."""
+    removed = []
+    candidates = list(Path(root).glob(LEGACY_STAGING + "*"))
+    cache = Path(root) / CACHE_DIR
+    if cache.is_dir():
+        candidates += [p for p in cache.iterdir() if p.name.startswith((STAGING_PREFIX, RETIRED_PREFIX))]
+    for path in candidates:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+def sync_tree(folder: Path) -> None:
+    """fsync every file and folder under ``folder``, so the published tree is on disk before the rename."""
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def carry(old: Path, staging: Path, names: list[str]) -> None:
+    """Bring ``names`` from the published folder into staging (hard links, else copies); the old stays intact."""
+    for name in names:
+        source, dest = old / name, staging / name
+        if not (source.is_file() or source.is_symlink()) or dest.exists():
+            continue
+        make_dirs(dest.parent)
+        try:
+            if source.is_symlink():
+                os.symlink(os.readlink(source), dest)
+            else:
+                os.link(source, dest)
+        except OSError:
+            shutil.copy2(source, dest, follow_symlinks=False)
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux's renameat2(RENAME_EXCHANGE); False where unavailable."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def publish(staging: Path, target: Path, root: Path, record: BuildRecord, old_record: BuildRecord | None,
+            carried_formats: list[str]) -> None:
+    """Write the record, carry over what this build keeps, and swap ``staging`` in for ``target``.
+
+    ``carried_formats`` are the formats this build did not render: their files
+    come from the published folder. Files there that no build wrote are kept too.
+    """
+    if target.is_dir():
+        keep: list[str] = []
+        if old_record is not None:
+            for name in carried_formats:
+                if name in old_record.formats:
+                    record.formats[name] = old_record.formats[name]
+                    keep += old_record.formats[name].files
+        owned = old_record.owned() if old_record and not old_record.legacy else None
+        if owned is not None:
+            foreign = [name for name in files_under(target) if name not in owned]
+            for name in foreign:
+                warnings.warn(f"{_rel(target / name, root)} was not written by a build: kept in the new output")
+            keep += foreign
+        carry(target, staging, keep)
+    write_atomic(staging / RECORD, record.to_json(), durable=False)
+    sync_tree(staging)
+    make_dirs(target.parent)
+    if target.is_dir() and _exchange(staging, target):
+        fsync_dir(target.parent)
+        retired = staging.with_name(RETIRED_PREFIX + staging.name[len(STAGING_PREFIX):])
+        os.replace(staging, retired)
+        shutil.rmtree(retired, ignore_errors=True)
+        return
+    retired = None
+    if target.exists():
+        retired = staging.with_name(RETIRED_PREFIX + staging.name[len(STAGING_PREFIX):])
+        os.replace(target, retired)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if retired is not None:
+            os.replace(retired, target)
+        raise
+    fsync_dir(target.parent)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)

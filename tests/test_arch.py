@@ -401,7 +401,7 @@ def test_inconsistent_and_malformed_values(tmp_path):
         arch.load_config(config)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    with pytest.raises(arch.ConfigError, match="bad.json: not valid JSON"):
+    with pytest.raises(arch.ConfigError, match="bad.json:1: not valid JSON"):
         arch.load_config(bad)
     with pytest.raises(arch.ConfigError, match="cannot read"):
         arch.load_config(tmp_path / "absent.json")
@@ -529,3 +529,59 @@ def test_cli_errors_print_one_line_and_exit_2(tmp_path, capsys, change, key):
 def test_cli_rejects_negative_context(capsys):
     assert main(["arch", str(CONFIGS / "dbrx_config.json"), "--context", "-1"]) == 2
     assert "--context" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- absurd and hostile configs (issue 9, item 8)
+
+
+def run_arch(path: Path) -> tuple[int, str, str]:
+    """``briefing arch`` in a subprocess with a deadline: a hang is a failure, not a stuck test run."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "briefing.cli", "arch", str(path)],
+                            capture_output=True, text=True, timeout=60, check=False)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_a_huge_layer_count_is_refused_at_once(tmp_path):
+    config = tmp_path / "huge.json"
+    config.write_text(json.dumps(deepseek_config(num_hidden_layers=10**30)), encoding="utf-8")
+    code, out, err = run_arch(config)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == (f"briefing arch: error: {config}: 'num_hidden_layers' is about 10**30: "
+                           "no model is that large (the limit is 2,147,483,647)")
+
+
+def test_a_deeply_nested_config_is_one_line(tmp_path):
+    config = tmp_path / "deep.json"
+    config.write_text('{"a": ' + "[" * 200_000 + "]" * 200_000 + "}", encoding="utf-8")
+    code, out, err = run_arch(config)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == f"briefing arch: error: {config}: not usable JSON: nested too deeply"
+
+
+def test_a_non_utf8_or_missing_config_is_one_line(tmp_path):
+    config = tmp_path / "latin1.json"
+    config.write_bytes(b'{"model_type": "llama",\n "name": "caf\xe9"}')
+    code, out, err = run_arch(config)
+    assert code == 2 and err.strip() == f"briefing arch: error: {config}:2: not valid UTF-8: byte 0xe9 at column 14; save the file as UTF-8"
+    code, out, err = run_arch(tmp_path)
+    assert code == 2 and err.strip() == f"briefing arch: error: {tmp_path}: cannot read the config: it is a folder, not a config.json"
+
+
+def test_layer_counting_is_per_kind_and_agrees_with_the_per_layer_rule():
+    """The closed forms against the rules of modeling_deepseek.py and modeling_qwen2_moe.py, layer by layer."""
+    from briefing.arch.config import deepseek_moe_layers, qwen_moe_layers
+
+    for layers in range(1, 40):
+        for first in range(0, 6):
+            for freq in range(1, 5):
+                expected = sum(1 for i in range(layers) if i >= first and i % freq == 0)
+                assert deepseek_moe_layers(layers, first, freq) == expected
+        for step in range(1, 5):
+            for mlp_only in (set(), {0}, {1, 3}, {layers - 1}):
+                expected = sum(1 for i in range(layers) if i not in mlp_only and (i + 1) % step == 0)
+                assert qwen_moe_layers(layers, step, mlp_only) == expected
+    big = arch.load_config(deepseek_config(num_hidden_layers=2**31 - 1, first_k_dense_replace=3))
+    assert big.num_moe_layers == 2**31 - 1 - 3

@@ -598,3 +598,32 @@ def test_16_a_chapter_not_listed_in_quarto_yml_is_warned_about(book_copy):
     assert code == 0, err
     assert err.count("chapters/draft.qmd is not listed in _quarto.yml") == 1
     assert "_partial" not in err
+
+
+def test_5_an_html_only_first_build_says_the_pdf_link_is_dangling(tmp_path):
+    book = copy_book(tmp_path / "book")
+    code, out, err = run_build(book, "--to", "html")
+    assert code == 0, err
+    assert "warning: _book/ has no PDF yet" in err
+    code, out, err = run_build(book, "--to", "pdf")
+    assert code == 0 and "no PDF yet" not in err, err
+    assert (book / OUTPUT / "fixture-book.pdf").is_file() and (book / OUTPUT / "index.html").is_file()
+
+
+# -- what a build writes, and nothing else -----------------------------------------------------
+
+
+def test_a_build_writes_only_the_output_the_cache_and_the_notebooks(book_copy, tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    edit(book_copy / "chapters/numbers.qmd", '"Post-training": 5}', '"Post-training": 6}')
+    around = {p.name for p in book_copy.parent.iterdir()}
+    before = tree(book_copy)
+    code, out, err = run_build(book_copy, "--refresh", env={"TMPDIR": str(tmp)})
+    assert code == 0, err
+    after = tree(book_copy)
+    changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+    assert changed and all(name.startswith(("_book/", ".briefing-cache/", "chapters/_notebooks/")) for name in changed), changed
+    assert "chapters/_notebooks/numbers.ipynb" in changed
+    assert {p.name for p in book_copy.parent.iterdir()} == around
+    assert list(tmp.iterdir()) == []

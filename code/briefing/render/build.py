@@ -181,6 +181,9 @@ class Builder:
         kept = [name for name in carried if name in record.formats]
         if kept:
             self.say(f"kept the last good {' and '.join(kept).upper()} in {book.output_dir}/")
+        if "pdf" not in record.formats:
+            warnings.warn(f"{book.output_dir}/ has no PDF yet: the pages' PDF links lead nowhere until "
+                          "`briefing build --to pdf` (or a full build)")
         self.say(f"built {book.output_dir}/ in {time.perf_counter() - started:.2f} s")
         return target
 

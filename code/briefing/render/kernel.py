@@ -54,13 +54,16 @@ class Execution:
     seconds: float
 
 
-def kernel_env(root: Path) -> dict[str, str]:
-    """The kernel's environment: the project root, a fixed hash seed, the inline matplotlib backend."""
+def kernel_env(root: Path, private: Path) -> dict[str, str]:
+    """The kernel's environment: the project root, a fixed hash seed, the inline matplotlib backend,
+    and a private IPython folder (``private``, removed after the run), so no user profile or startup
+    file runs in a chapter and no history is written to the user's home."""
     import os
 
     env = dict(os.environ)
     env["BRIEFING_ROOT"] = str(root)
     env["PYTHONHASHSEED"] = "0"
+    env["IPYTHONDIR"] = str(private / "ipython")
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return env
 
@@ -141,10 +144,11 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
     client.km = client.create_kernel_manager()
     client.km.transport = "ipc"
     client.km.ip = str(sockets / "kernel")
+    client.km.connection_file = str(sockets / "kernel.json")
     name = relpath(chapter.path)
     current = process = None
     try:
-        async with client.async_setup_kernel(env=kernel_env(root)):
+        async with client.async_setup_kernel(env=kernel_env(root, sockets)):
             process = getattr(getattr(client.km, "provisioner", None), "process", None)
             for index, cell in enumerate(nb.cells):
                 current = cell

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def test_ids_unique_and_c01_to_c14_present(ledger: pd.DataFrame):
     ids = list(ledger["claim_id"])
     assert len(ids) == len(set(ids))
     assert set(REQUIRED_IDS) <= set(ids)
-    assert ids == sorted(ids)
+    first_edition = [i for i in ids if i <= "C17"]
+    assert first_edition == sorted(first_edition), "claims keep their ids and their order"
 
 
 def test_rows_follow_the_article(ledger: pd.DataFrame, article: str):
@@ -200,11 +202,25 @@ def test_rows_out_of_article_order(pkg: Path):
     rows[2], rows[3] = rows[3], rows[2]
     write_rows(path, rows)
     record_hash(pkg)
-    first, second = rows[2][0], rows[3][0]
+    first = rows[2][0]
     assert problems_of(pkg) == [
-        f"data/claims.csv:4:claim_id: {second} does not follow {first}: ids go up in file order",
         f"data/claims.csv:4:quote_fr: quoted text comes before that of {first} in the article: rows follow the article's order",
     ]
+
+
+def test_a_claim_found_later_keeps_a_new_id_at_its_place_in_the_article(pkg: Path):
+    """Ids are permanent (the corrections log cites them): a new claim takes the next free id."""
+    path = pkg / claims.LEDGER_FILE
+    rows = rows_of(path)
+    at = next(i for i, row in enumerate(rows) if row[1].startswith("l’équipe DeepSeek"))
+    later = list(rows[at])
+    later[0], later[1] = "C99", "Tout d’abord"
+    rows.insert(at, later)
+    write_rows(path, rows)
+    record_hash(pkg)
+    assert claims.ledger_problems(pkg) == []
+    ids = list(claims.ledger(pkg)["claim_id"])
+    assert ids[ids.index("C99") + 1] == rows[at + 1][0]
 
 
 def test_every_problem_is_reported(pkg: Path):
@@ -226,3 +242,32 @@ def test_each_claim_is_discussed_in_its_chapter():
     assert missing == [], "claims not cited by id in their chapter: " + ", ".join(
         f"{cid} in chapters/{stem}.qmd" for cid, stem in missing
     )
+
+
+def test_french_quoted_in_the_prose_is_the_article_verbatim():
+    """A fragment of the article quoted in a chapter keeps the article's characters (’, not ')."""
+    text = claims.article_text()
+    typed = re.compile(r"[\"“«]\s?([^\"”»\n]{6,}?)\s?[\"”»]")
+    wrong = []
+    for path in sorted(paths.CHAPTERS.glob("*.qmd")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+            for found in typed.finditer(line):
+                span = found.group(1)
+                if "'" in span and span not in text and span.replace("'", "\u2019") in text:
+                    wrong.append(f"{path.name}:{number}: {span!r} (the article has \u2019)")
+    assert wrong == []
+
+
+def test_dates_lists_and_signed_percentages_as_prose():
+    from briefing.present import join_words, signed_percent, when
+
+    assert when("2022-10-07") == "7 October 2022"
+    assert when("2021-01") == "January 2021"
+    assert when("2021") == "2021"
+    assert when(pd.Timestamp("2025-01-27")) == "27 January 2025"
+    assert join_words(["Apple"]) == "Apple"
+    assert join_words(["Apple", "Meta"]) == "Apple and Meta"
+    assert join_words(["Apple", "Salesforce", "Meta"]) == "Apple, Salesforce and Meta"
+    assert signed_percent(3.0) == "+3%"
+    assert signed_percent(-16.97) == "−16.97%"
+    assert signed_percent(0.65) == "+0.65%"

@@ -3,12 +3,14 @@
 ``data/claims.csv`` holds one row per claim, in article order: the French quote
 exactly as it stands in ``data/article-fr.txt``, an English translation, who made
 the claim, the chapter that checks it, a verdict from ``data/verdicts.csv`` and a
-one-sentence rationale. Both tables are resources of the data package and are
+one-sentence rationale. A claim's id is permanent: claims found later take the next
+free id (C18, C19, ...) and stand at their place in the article, so an id cited in a
+chapter, a correction or elsewhere never comes to mean another claim. Both tables are resources of the data package and are
 read through :func:`briefing.data.load`, so their schema (types, allowed values,
 required fields, the key ``claim_id`` and the foreign key ``verdict``), their
 hashes and their provenance are checked there. This module adds what a schema
 cannot say: every quote is a verbatim substring of the article, and the rows
-follow the article's order. Problems are reported as
+follow the article's order (ids need not: see above). Problems are reported as
 ``data/claims.csv:LINE:COLUMN: reason`` (:class:`briefing.data.Problem`).
 
 Chapters cite claims in prose by their plain id, e.g. ``[C07]``;
@@ -80,7 +82,7 @@ def _quote_hint(quote: str, text: str) -> str:
 
 
 def ledger_problems(folder: str | Path | None = None) -> list[data.Problem]:
-    """What the schema cannot check in ``claims.csv``: verbatim quotes and article order.
+    """What the schema cannot check in ``claims.csv``: verbatim quotes and article order (by quote position).
 
     Returns one :class:`briefing.data.Problem` per fault, [] when clean.
     """
@@ -104,8 +106,6 @@ def ledger_problems(folder: str | Path | None = None) -> list[data.Problem]:
         position = _newlines(text).index(_newlines(quote))
         if previous is not None:
             before_id, before_position = previous
-            if claim_id and before_id and claim_id <= before_id:
-                problems.append(data.Problem(shown, line, "claim_id", f"{claim_id} does not follow {before_id}: ids go up in file order"))
             if position < before_position:
                 reason = f"quoted text comes before that of {before_id} in the article: rows follow the article's order"
                 problems.append(data.Problem(shown, line, "quote_fr", reason))

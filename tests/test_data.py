@@ -345,3 +345,14 @@ def test_an_unwritable_descriptor_on_rehash_is_one_line(pkg: Path, monkeypatch):
     monkeypatch.setattr(data, "write_atomic", refuse)
     edit(pkg, "gpus.csv", 2, "memory_gb", "81", rehash=False)
     assert data.check_main(argparse.Namespace(data=str(pkg), rehash=True)) == 1
+
+
+def test_a_malformed_source_url_is_named(pkg: Path):
+    """Found by the fact-check of issue 10: a market row cited https://kathmandupost.com./..."""
+    edit(pkg, "gpus.csv", 2, "source_url", "https://www.clawkipedia.org./wiki/nvidia-h100")
+    assert messages(pkg) == ['data/gpus.csv:2:source_url: "https://www.clawkipedia.org./wiki/nvidia-h100" is not a '
+                             'well-formed URL: its host "www.clawkipedia.org." must be names separated by single dots']
+
+
+def test_every_source_url_of_the_package_is_well_formed():
+    assert [str(p) for p in data.validate(REAL) if p.column == "source_url"] == []

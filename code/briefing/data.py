@@ -498,6 +498,32 @@ def sourced_rows(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[s
     return problems
 
 
+HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def url_problem(url: str) -> str | None:
+    """Why a web ``source_url`` is malformed (its host must be dot-separated labels, no empty or trailing one)."""
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("http://", "https://")):
+        return None
+    host = urlsplit(url).hostname or ""
+    labels = host.split(".")
+    if len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels):
+        return f'"{url}" is not a well-formed URL: its host "{host}" must be names separated by single dots'
+    return None
+
+
+def source_urls(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+    """Every web ``source_url`` must be a well-formed URL (a pattern alone let ``kathmandupost.com./`` through)."""
+    problems = []
+    for line, row in rows:
+        reason = url_problem(row.get("source_url") or "")
+        if reason:
+            problems.append(Problem(pkg.display(res["path"]), line, "source_url", reason))
+    return problems
+
+
 def config_paths(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
     """A ``config_file`` cell must name a declared JSON resource."""
     declared = pkg.by_path()
@@ -533,6 +559,7 @@ def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> lis
     problems = check_table(pkg, res, texts[res["name"]])
     rows = tables.get(res["name"], [])
     problems += sourced_rows(pkg, res, rows)
+    problems += source_urls(pkg, res, rows)
     problems += foreign_keys(pkg, res, tables, frozenset(broken))
     if any(f["name"] == "config_file" for f in res["schema"]["fields"]):
         problems += config_paths(pkg, res, rows)

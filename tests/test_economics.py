@@ -136,3 +136,11 @@ def test_per_year_and_currency_conversion():
         econ.per_year(1.0, 0)
     with pytest.raises(ValueError):
         econ.to_base_currency(1.0, 0.0)
+
+
+def test_months_between_dates():
+    """R1 released 2025-01-20 (github:deepseek-ai/DeepSeek-R1 @23807ce); its Nature paper 2025-09-17: eight months."""
+    assert econ.months_between("2025-01-20", "2025-09-17") == 8
+    assert econ.months_between("2024-01-11", "2024-03-28") == 2
+    with pytest.raises(ValueError):
+        econ.months_between("2025-09-17", "2025-01-20")

@@ -69,4 +69,5 @@ _configure_inline_backend()
 
 from briefing import arch, economics  # noqa: E402,F401  (chapters use these names)
 from briefing import data as bdata  # noqa: E402,F401
-from briefing.present import billions, claim_quote, md_escape, number, percent, table, times, usd  # noqa: E402,F401
+from briefing.present import (  # noqa: E402,F401
+    billions, claim_quote, join_words, md_escape, number, percent, signed_percent, table, times, usd, when)

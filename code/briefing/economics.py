@@ -261,3 +261,14 @@ def to_base_currency(amount_in_quote: float, quote_per_base: float) -> float:
     _non_negative("amount_in_quote", amount_in_quote)
     _positive("quote_per_base", quote_per_base)
     return amount_in_quote / quote_per_base
+
+
+def months_between(start: str, end: str) -> int:
+    """Whole calendar months from one ISO date to a later one: (y₂ − y₁)·12 + (m₂ − m₁), days ignored
+    ("2025-01-20" to "2025-09-17" is 8)."""
+    (y1, m1), (y2, m2) = (tuple(int(x) for x in str(d).split("-")[:2]) for d in (start, end))
+    months = (y2 - y1) * 12 + (m2 - m1)
+    if months < 0:
+        raise ValueError(f"{end} is before {start}")
+    return months
+

@@ -47,6 +47,39 @@ def times(ratio: float, digits: int = 1) -> str:
     return f"{ratio:,.{digits}f}×"
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def when(value) -> str:
+    """A date as prose: ``2022-10-07 -> '7 October 2022'``, ``2021-01 -> 'January 2021'``, ``2021 -> '2021'``.
+
+    Takes an ISO string (full or partial, as data/ stores them) or a date/Timestamp.
+    """
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    parts = str(value).split("-")
+    if len(parts) == 3:
+        return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    if len(parts) == 2:
+        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return parts[0]
+
+
+def join_words(items) -> str:
+    """``['a'] -> 'a'``, ``['a', 'b'] -> 'a and b'``, ``['a', 'b', 'c'] -> 'a, b and c'``."""
+    items = [str(i) for i in items]
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def signed_percent(value: float) -> str:
+    """A percentage as reported, with its sign and only the decimals it has: ``3.0 -> '+3%'``, ``-16.97 -> '−16.97%'``."""
+    text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
+    return f"{'+' if value > 0 else '−' if value < 0 else ''}{text}%"
+
+
 def table(frame: pd.DataFrame, index: bool = False, **formatters) -> HTML:
     """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF)."""
     from IPython.display import HTML

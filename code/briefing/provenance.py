@@ -1,0 +1,103 @@
+"""Where the briefing's facts come from, summarised from the provenance columns of ``data/``.
+
+Every row of a fact table (and every model config) carries its source and a
+confidence level: ``primary`` (read in the original), ``secondary`` (read in a
+copy) or ``estimate`` (derived). The preface and the data appendix both report
+that mix; they read it from here, by table and by source, in counts rather than
+shares (a share hides a single estimate row as "0 %").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from briefing import data
+
+CONFIDENCE = list(data.CONFIDENCE)
+CONFIGS = "configs/*.json"
+
+
+def _fact_tables(pkg: data.Package) -> list[dict]:
+    return [res for res in pkg.resources
+            if data.is_table(res) and "confidence" in {f["name"] for f in res["schema"]["fields"]}]
+
+
+def sourced_rows(folder: str | Path | None = None) -> pd.DataFrame:
+    """One row per sourced fact: table (its file), source title, publisher, published, confidence.
+
+    Model configs count as one row each, under their own file name; rows derived
+    from other rows (estimates without a document) have the publisher
+    "(derived from other rows)".
+    """
+    pkg = data.Package(data.data_folder(folder))
+    rows = []
+    for res in _fact_tables(pkg):
+        frame = data.load(res["name"], pkg.folder)
+        for _, row in frame.iterrows():
+            rows.append({"table": res["path"], "source": row["source_title"],
+                         "publisher": row["publisher"] if pd.notna(row["publisher"]) else "(derived from other rows)",
+                         "published": row["published"] if pd.notna(row["published"]) else "",
+                         "confidence": row["confidence"]})
+    for res in pkg.resources:
+        if str(res.get("path", "")).startswith("configs/"):
+            rows.append({"table": res["path"], "source": res["sources"][0]["title"], "publisher": res["publisher"],
+                         "published": res["published"], "confidence": res["confidence"]})
+    return pd.DataFrame(rows, columns=["table", "source", "publisher", "published", "confidence"])
+
+
+def confidence_counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows per group of ``keys`` and how many are primary, secondary and estimate (zeros shown)."""
+    counted = frame.groupby(keys + ["confidence"], sort=False).size().unstack("confidence")
+    counted = counted.reindex(columns=CONFIDENCE).fillna(0).astype(int)
+    counted.columns.name = None
+    counted.insert(0, "rows", counted.sum(axis=1))
+    return counted.reset_index()
+
+
+def grouped_configs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with every model config under one name, ``configs/*.json``."""
+    return frame.assign(table=frame["table"].where(~frame["table"].str.startswith("configs/"), CONFIGS))
+
+
+def by_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Confidence mix per table (configs together), with the number of distinct sources."""
+    grouped = grouped_configs(frame)
+    per_table = confidence_counts(grouped, ["table"])
+    sources = grouped.drop_duplicates(["table", "source", "publisher", "published"]).groupby("table").size()
+    per_table.insert(2, "sources", per_table["table"].map(sources))
+    return per_table
+
+
+def by_source(frame: pd.DataFrame) -> pd.DataFrame:
+    """Confidence mix per distinct source, within each table."""
+    return confidence_counts(frame, ["table", "source", "publisher", "published"])
+
+
+def totals(frame: pd.DataFrame) -> pd.Series:
+    """How many sourced rows are primary, secondary and estimate."""
+    return frame["confidence"].value_counts().reindex(CONFIDENCE, fill_value=0).astype(int)
+
+
+def largest_sources(frame: pd.DataFrame, confidence: str, count: int = 2) -> pd.DataFrame:
+    """The ``count`` sources that give the most rows of one confidence level, with their tables and row counts."""
+    chosen = frame[frame["confidence"] == confidence]
+    grouped = chosen.groupby(["source", "publisher"], sort=False).agg(
+        rows=("table", "size"), tables=("table", lambda t: sorted(set(t))))
+    return grouped.sort_values("rows", ascending=False, kind="stable").head(count).reset_index()
+
+
+def tables_by_mix(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Tables whose sourced rows are all primary, all secondary, or mixed (configs together)."""
+    mix = by_table(frame)
+    kinds: dict[str, list[str]] = {"primary": [], "secondary": [], "mixed": []}
+    for _, row in mix.iterrows():
+        documented = row["primary"] + row["secondary"]
+        if row["primary"] == documented and documented:
+            kinds["primary"].append(row["table"])
+        elif row["secondary"] == documented and documented:
+            kinds["secondary"].append(row["table"])
+        else:
+            kinds["mixed"].append(row["table"])
+    return kinds

@@ -89,3 +89,11 @@ def test_the_preface_links_to_itself_from_the_appendix():
 def test_kinds_are_counted_in_words():
     counts = pd.Series({"correction": 2, "clarification": 1, "addition": 0, "sourcing": 3})
     assert corrections.kinds_sentence(counts) == ["2 corrections", "1 clarification", "3 better sources"]
+
+
+def test_a_heading_computed_when_the_book_is_built_is_not_printed_as_code(tmp_path: Path):
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    (tmp_path / "index.qmd").write_text("# Preface\n")
+    (chapters / "markets.qmd").write_text('---\ntitle: "Markets"\n---\n\n## NVIDIA on `{python} when(day)` {#sec-nvda}\n')
+    assert corrections.section_titles(chapters)["markets#sec-nvda"] == "Markets › NVIDIA on …"

@@ -53,6 +53,7 @@ def chapter_titles(chapters: Path) -> dict[str, str]:
     return titles
 
 
+INLINE_CODE = re.compile(r"`\{python\}[^`]*`")
 SECTION_HEADING = re.compile(r"^#{2,6}\s+(?P<title>.+?)\s*\{#(?P<id>[\w-]+)[^}]*\}\s*$", re.M)
 
 
@@ -62,7 +63,8 @@ def section_titles(chapters: Path) -> dict[str, str]:
     for stem, title in list(titles.items()):
         text = chapter_file(stem, chapters).read_text(encoding="utf-8")
         for found in SECTION_HEADING.finditer(text):
-            titles[f"{stem}#{found.group('id')}"] = f"{title} › {found.group('title')}"
+            heading = INLINE_CODE.sub("…", found.group("title"))
+            titles[f"{stem}#{found.group('id')}"] = f"{title} › {heading}"
     return titles
 
 

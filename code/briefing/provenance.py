@@ -17,11 +17,14 @@ from briefing import data
 
 CONFIDENCE = list(data.CONFIDENCE)
 CONFIGS = "configs/*.json"
+LOGS = ("corrections",)
+"""Tables that record the briefing's own changes, not facts: their evidence columns are not counted as sourced facts."""
 
 
 def _fact_tables(pkg: data.Package) -> list[dict]:
     return [res for res in pkg.resources
-            if data.is_table(res) and "confidence" in {f["name"] for f in res["schema"]["fields"]}]
+            if data.is_table(res) and res.get("name") not in LOGS
+            and "confidence" in {f["name"] for f in res["schema"]["fields"]}]
 
 
 def sourced_rows(folder: str | Path | None = None) -> pd.DataFrame:

@@ -80,11 +80,16 @@ def signed_percent(value: float) -> str:
     return f"{'+' if value > 0 else '−' if value < 0 else ''}{text}%"
 
 
-def table(frame: pd.DataFrame, index: bool = False, **formatters) -> HTML:
-    """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF)."""
+def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, **formatters) -> HTML:
+    """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF).
+
+    ``cards=True`` shows each row as a card on narrow screens (for tables of text, such as the ledger).
+    """
     from IPython.display import HTML
 
-    return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None))
+    classes = ["cards"] if cards else None
+    return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None,
+                              classes=classes))
 
 
 def claim_quote(claim: pd.Series) -> Markdown:

@@ -108,14 +108,56 @@ local function html_table(div)
     if block.t == "Table" and not tbl then tbl = block end
   end
   if not tbl then return nil end
-  tbl.attr = pandoc.Attr(div.identifier, { "briefing-table" })
+  local classes = pandoc.List({ "briefing-table" })
+  for _, class in ipairs(tbl.attr.classes) do
+    if class == "cards" then classes:insert("cards") end
+  end
+  tbl.attr = pandoc.Attr(div.identifier, classes)
   local caption = div.attributes["tbl-cap"]
   if caption then
     tbl.caption.long = prefix_caption({ pandoc.Plain(pandoc.read(caption, "markdown").blocks[1].content) }, div.identifier)
   elseif div.identifier ~= "" then
     tbl.caption.long = prefix_caption({}, div.identifier)
   end
-  return tbl
+  if not is_html then return tbl end
+  -- Cards: on a narrow screen each row becomes a card, each cell labelled by its column (CSS reads data-label).
+  if classes:includes("cards") then
+    local labels = {}
+    for _, row in ipairs(tbl.head.rows) do
+      for i, cell in ipairs(row.cells) do labels[i] = pandoc.utils.stringify(cell.contents) end
+    end
+    for _, body in ipairs(tbl.bodies) do
+      for _, row in ipairs(body.body) do
+        for i, cell in ipairs(row.cells) do
+          if labels[i] and labels[i] ~= "" then cell.attr.attributes["data-label"] = labels[i] end
+        end
+      end
+    end
+  end
+  -- A token is never broken: browsers may break at a hyphen or a slash ("needs-context", "data/claims.csv"),
+  -- so every token that has one is kept on one line.
+  local keep_whole = {
+    Str = function(str)
+      if str.text:find("[%-/_%.:@]") then
+        return pandoc.Span({ str }, pandoc.Attr("", { "nobr" }))
+      end
+    end,
+  }
+  local function each_cell(rows)
+    for _, row in ipairs(rows) do
+      for _, cell in ipairs(row.cells) do cell.contents = pandoc.Blocks(cell.contents):walk(keep_whole) end
+    end
+  end
+  each_cell(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do
+    each_cell(body.head)
+    each_cell(body.body)
+  end
+  -- A table wider than the text column scrolls inside its own frame, never the page; the frame is
+  -- focusable and named, so keyboard users can scroll it too.
+  local name = pandoc.utils.stringify(tbl.caption.long)
+  if name == "" then name = "Table" end
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } }))
 end
 
 local function callout(div, kind)
@@ -191,6 +233,14 @@ local function Link(link)
   return link
 end
 
+-- Code can be wider than the column and then scrolls: it must be reachable from the keyboard.
+local function CodeBlock(block)
+  if is_html then
+    block.attributes["tabindex"] = "0"
+    return block
+  end
+end
+
 local function Image(img)
   if is_html and not img.src:match("^%a+:") and not img.src:match("^/") then
     img.src = root_prefix .. img.src
@@ -216,6 +266,6 @@ end
 return {
   { Meta = function(meta) read_meta(meta) end },
   { Div = Div },
-  { Cite = Cite, Figure = Figure, Link = Link, Image = Image },
+  { Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
   { Str = Str },
 }

@@ -21,6 +21,21 @@ def page(book: Path, name: str) -> str:
     return (book / "_book" / name).read_text(encoding="utf-8")
 
 
+def text(html: str) -> str:
+    """What a reader reads: the page without its tags."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
+TEMPLATE_SCRIPTS = ['<script>', '<script src="{root}site_libs/search-index.js" defer>',
+                    '<script src="{root}site_libs/previews.js" defer>', '<script src="{root}site_libs/search.js" defer>',
+                    '<script src="{root}site_libs/reader.js" defer>']
+
+
+def scripts_are_the_templates(html: str, root: str) -> bool:
+    """The page's only scripts are the template's: the site's own files and one line that marks JavaScript on."""
+    return re.findall(r"<script[^>]*>", html) == [s.format(root=root) for s in TEMPLATE_SCRIPTS]
+
+
 def test_site_pages_pdf_and_notebooks_are_written(built_book):
     out = built_book / "_book"
     for name in ["index.html", "chapters/numbers.html", "chapters/figures.html", "chapters/appendix.html",
@@ -31,8 +46,12 @@ def test_site_pages_pdf_and_notebooks_are_written(built_book):
 
 def test_inline_expressions_are_computed_and_recorded_in_the_notebook(built_book):
     html = page(built_book, "chapters/numbers.html")
-    assert "The run took 2,788 thousand GPU-hours" in html
-    assert "or 5.576 million dollars" in html
+    # Each value links to its cell on the notebook's page and carries the expression as written.
+    assert ('The run took <a href="../notebooks/numbers.html#cell-1" class="computed" '
+            'data-expr="f&quot;{total:,}&quot;">2,788</a> thousand GPU-hours') in html
+    assert 'or <a href="../notebooks/numbers.html#cell-2" class="computed" data-expr="total * 2 / 1000">5.576</a> million dollars' in html
+    notebook = page(built_book, "notebooks/numbers.html")
+    assert re.search(r'<section class="nb-cell" id="cell-1"[^>]*>.*?total:,.*?2,788', notebook, re.S)
     nb = nbformat.read(built_book / "chapters/_notebooks/numbers.ipynb", as_version=4)
     inline = [c for c in nb.cells if "inline-expression" in c.metadata.get("tags", [])]
     assert [c.source for c in inline] == ['f"{total:,}"', "total * 2 / 1000"]
@@ -93,7 +112,7 @@ def test_math_is_mathml_and_every_asset_is_local(built_book):
     for name in ["index.html", "chapters/numbers.html", "chapters/figures.html", "chapters/appendix.html"]:
         text = page(built_book, name)
         assert not re.search(r'(src|href)="(https?:)?//', text), name
-        assert "<script" not in text
+        assert scripts_are_the_templates(text, "../" if "/" in name else ""), name
 
 
 def test_sidebar_parts_toc_navigation_and_footer(built_book):
@@ -105,7 +124,8 @@ def test_sidebar_parts_toc_navigation_and_footer(built_book):
     assert '<a class="prev" rel="prev" href="../index.html">← Preface</a>' in html
     assert '<a class="next" rel="next" href="figures.html">Figures →</a>' in html
     assert 'class="page-toc"' in html and 'href="#sec-totals"' in html
-    assert 'href="../notebooks/numbers.ipynb">executed notebook</a>' in html
+    assert 'href="../notebooks/numbers.html">executed notebook</a>' in html
+    assert '<a href="numbers.ipynb">numbers.ipynb</a>' in page(built_book, "notebooks/numbers.html")
     assert 'href="../fixture-book.pdf"' in html
     assert '<html xmlns="http://www.w3.org/1999/xhtml" lang="en"' in html
 
@@ -142,7 +162,7 @@ def test_prose_edit_renders_from_frozen_notebooks_without_a_kernel(book_copy):
     assert code == 0, err
     assert "executed" not in out
     assert "frozen   chapters/numbers.qmd" in out
-    assert "In all, the run took 2,788 thousand GPU-hours" in page(book_copy, "chapters/numbers.html")
+    assert "In all, the run took 2,788 thousand GPU-hours" in text(page(book_copy, "chapters/numbers.html"))
     nb = nbformat.read(book_copy / "chapters/_notebooks/numbers.ipynb", as_version=4)
     assert any("In all, the run took" in c.source for c in nb.cells if c.cell_type == "markdown")
 
@@ -154,7 +174,7 @@ def test_changed_code_cell_or_data_file_reexecutes(book_copy):
     code, out, err = run_build(book_copy)
     assert code == 0, err
     assert "executed chapters/numbers.qmd" in out
-    assert "2,789 thousand GPU-hours" in page(book_copy, "chapters/numbers.html")
+    assert "2,789 thousand GPU-hours" in text(page(book_copy, "chapters/numbers.html"))
     (book_copy / "data" / "extra.csv").write_text("a\n1\n")
     code, out, err = run_build(book_copy)
     assert code == 0, err
@@ -258,7 +278,8 @@ def test_text_from_data_is_escaped_in_html(built_book):
     assert "&lt;script&gt;alert(‘fr’)&lt;/script&gt;" in html
     assert "&lt;script&gt;alert('table')&lt;/script&gt;" in html
     assert "&lt;b&gt;bold?&lt;/b&gt;" in html
-    assert "<script" not in html
+    assert scripts_are_the_templates(html, "../")
+    assert "<script" not in re.search(r"<main.*</main>", html, re.S).group(0)
 
 
 def test_pdf_apostrophes_are_not_primes(built_book, tmp_path):

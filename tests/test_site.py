@@ -34,7 +34,7 @@ class Anchors(HTMLParser):
         attrs = dict(attrs)
         if "id" in attrs:
             self.ids.add(attrs["id"])
-        if tag == "nav" and attrs.get("class") == "sidebar":
+        if tag == "nav" and "sidebar" in (attrs.get("class") or "").split():
             self._in_sidebar = 1
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
@@ -80,6 +80,8 @@ def test_the_sidebar_reaches_every_chapter(real_book):
     book = load_book(real_book)
     expected = {str(e.path.relative_to(real_book).with_suffix(".html")) for e in book.entries}
     for page in pages(real_book):
+        if page.parent.name == "notebooks":
+            continue
         reached = {str((page.parent / h).resolve().relative_to((real_book / "_book").resolve()))
                    for h in parse(page).sidebar}
         assert reached == expected, page.name
@@ -200,3 +202,39 @@ def test_a_broken_data_row_fails_the_build_and_keeps_the_last_good_book(real_boo
     assert "data/models.csv:2:params_total_b_stated" in err, err
     assert re.search(r"chapters/[\w-]+\.qmd:\d+: cell raised an exception", err), err
     assert {p: p.read_bytes() for p in (project / "_book").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_the_pdf_opens_with_the_whole_summary_on_one_page_and_long_tables_repeat_their_header(real_book):
+    pdf = real_book / "_book/deepseek-r1-what-holds.pdf"
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    summary = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Summary"))
+    assert "Contents" in "".join(pages[:summary]) and "The article and the ledger" not in pages[summary]
+    ids = set(re.findall(r"^\s*(C\d{2})\s", pages[summary], re.M))
+    assert ids == set(ledger(real_book / "data")["claim_id"])
+    ledger_pages = [p for p in pages if re.search(r"Claim\s+Verdict\s+Rationale\s+Key evidence", p)]
+    rows_after_first = [p for p in ledger_pages[1:] if re.search(r"^\s*C\d{2}\s", p, re.M)]
+    assert len(ledger_pages) >= 2 and rows_after_first, "the verdicts ledger spans pages, each with its header"
+
+
+def test_the_pdf_stays_tagged(real_book):
+    raw = (real_book / "_book/deepseek-r1-what-holds.pdf").read_bytes()
+    assert b"/StructTreeRoot" in raw and b"/Marked true" in raw and b"/Lang" in raw
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_the_pdf_ends_with_where_the_numbers_come_from(real_book):
+    import nbformat
+
+    from briefing.render.notebook import data_reads
+
+    text = subprocess.run(["pdftotext", "-layout", str(real_book / "_book/deepseek-r1-what-holds.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    appendix = text[text.rindex("D Where the numbers come from"):]
+    nb = nbformat.read(real_book / "chapters/_notebooks/training-cost.ipynb", as_version=4)
+    section = appendix[appendix.index("5 Training compute and cost"):appendix.index("6 Prices per token")]
+    assert nb.metadata["briefing"]["stamp"] in section.replace("\n", "")
+    flat = re.sub(r"\s+", "", section)
+    for path, digest in data_reads(nb):
+        assert path + digest.removeprefix("sha256:") in flat, path

@@ -58,7 +58,7 @@ def _newlines(text: str) -> str:
 
 def article_text(folder: str | Path | None = None) -> str:
     """Return the article the briefing checks, ``data/article-fr.txt`` (``briefing.paths.DATA``), with ``\\n`` line endings."""
-    return _newlines((data.data_folder(folder) / ARTICLE_FILE).read_text(encoding="utf-8"))
+    return _newlines(data.read_file(ARTICLE_FILE, folder))
 
 
 def quote_in_article(quote: str, article_text: str) -> bool:

@@ -601,6 +601,37 @@ def resource_problems(pkg: Package, res: dict[str, Any]) -> list[Problem]:
     return problems + check_resource(pkg, res, readable_tables(pkg))
 
 
+_READS: dict[str, str] = {}
+
+
+def _record(res: dict[str, Any]) -> None:
+    _READS[res["path"]] = res["hash"]
+
+
+def reads() -> list[tuple[str, str]]:
+    """Every data file read through :func:`load`, :func:`load_config` or :func:`read_file`
+    since the interpreter started, as ``(path in data/, "sha256:…")``, sorted by path.
+
+    The engine asks a chapter's kernel for this list after its last cell: it is the
+    chapter's data provenance, shown at the foot of its page and in the PDF's appendix.
+    The hash is the one the descriptor records, which the read has just verified.
+    """
+    return sorted(_READS.items())
+
+
+def read_file(path: str, folder: str | Path | None = None) -> str:
+    """Return the text of the declared resource file ``path`` (``article-fr.txt``), hash-checked."""
+    pkg = Package(data_folder(folder))
+    res = pkg.by_path().get(path)
+    if res is None:
+        raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
+    problems = resource_problems(pkg, res)
+    if problems:
+        raise DataError(problems)
+    _record(res)
+    return (pkg.folder / path).read_text(encoding="utf-8")
+
+
 def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
     """Return the validated table ``name`` with columns typed as its schema says.
 
@@ -616,6 +647,7 @@ def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
     if problems:
         raise DataError(problems)
     frame = pd.read_csv(pkg.folder / res["path"], dtype=str, keep_default_na=False, encoding="utf-8")
+    _record(res)
     for field in res["schema"]["fields"]:
         frame[field["name"]] = typed(frame[field["name"]], field.get("type", "string"))
     return frame
@@ -646,6 +678,7 @@ def load_config(model_id: str, folder: str | Path | None = None) -> dict[str, An
     problems = resource_problems(pkg, res)
     if problems:
         raise DataError(problems)
+    _record(res)
     return json.loads((pkg.folder / res["path"]).read_text(encoding="utf-8"))
 
 

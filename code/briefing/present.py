@@ -80,16 +80,38 @@ def signed_percent(value: float) -> str:
     return f"{'+' if value > 0 else '−' if value < 0 else ''}{text}%"
 
 
-def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, **formatters) -> HTML:
+def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, html_columns=(), **formatters) -> HTML:
     """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF).
 
     ``cards=True`` shows each row as a card on narrow screens (for tables of text, such as the ledger).
+    ``html_columns`` names columns whose cells are already HTML (verdict badges); every other
+    cell is escaped as usual.
     """
+    import html as html_lib
+
     from IPython.display import HTML
 
     classes = ["cards"] if cards else None
-    return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None,
-                              classes=classes))
+    if not html_columns:
+        return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None,
+                                  classes=classes))
+    if formatters or index:
+        raise ValueError("html_columns cannot be combined with formatters or an index")
+    missing = [c for c in html_columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"html_columns not in the table: {', '.join(missing)}")
+    shown = frame.copy()
+    for column in shown.columns:
+        if column not in html_columns:
+            shown[column] = shown[column].map(lambda v: "" if _missing(v) else html_lib.escape(str(v)))
+    return HTML(shown.to_html(index=False, escape=False, border=0, na_rep="", classes=classes))
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(value != value) or value is None
+    except (TypeError, ValueError):
+        return False
 
 
 def claim_quote(claim: pd.Series) -> Markdown:

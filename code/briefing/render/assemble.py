@@ -87,6 +87,27 @@ def inline_value(outputs: list) -> str:
     return ""
 
 
+def computed(cell) -> tuple[str, str]:
+    """An inline value, bare and as a span that keeps its provenance: the expression as written
+    in the chapter and the id of its cell in the executed notebook (the site shows both; the PDF
+    and real Quarto show the value only). A value the chapter composed as markdown (a verdict's
+    head, a sentence) is prose, not a computed value, and stays bare."""
+    value = inline_value(cell.get("outputs", []))
+    markdown = any("text/markdown" in out.get("data", {}) for out in cell.get("outputs", []))
+    if not value or markdown:
+        return value, value
+    return value, f'[{value}]{{.computed data-cell="{cell["id"]}" data-expr="{_attr_value(cell.source)}"}}'
+
+
+IN_ATTRIBUTE = re.compile(r'=\s*"(?:[^"\\]|\\.)*$')
+
+
+def _inline(value: tuple[str, str], line: str, start: int) -> str:
+    """The value as a provenance span, or bare inside a quoted attribute (``fig-alt="…"``)."""
+    bare, span = value
+    return bare if IN_ATTRIBUTE.search(line[:start]) else span
+
+
 def _fences(lines: list[str]):
     """Yield (line, inside_code_fence) pairs."""
     fence = None
@@ -133,7 +154,7 @@ class ChapterAssembler:
         code_cells = [c for c in self.nb.cells if c.cell_type in ("code", "raw")]
         inline = [c for c in code_cells if INLINE_TAG in c.metadata.get("tags", [])]
         cells = iter(c for c in code_cells if INLINE_TAG not in c.metadata.get("tags", []))
-        values = iter(inline_value(c.get("outputs", [])) for c in inline)
+        values = iter(computed(c) for c in inline)
         for block in self.chapter.blocks:
             if block is self.title_block:
                 for _ in INLINE_EXPR.finditer(block.text.split("\n", 1)[0]):
@@ -193,7 +214,7 @@ class ChapterAssembler:
                 line = self._heading(heading)
             for m in MD_FIGURE.finditer(line):
                 self.out.targets.append(Target(m.group("id"), "fig", f"Figure {self._next('fig')}", self.page))
-            line = INLINE_EXPR.sub(lambda _m: next(values), line)
+            line = INLINE_EXPR.sub(lambda m: _inline(next(values), line, m.start()), line)
             line = MD_IMAGE.sub(lambda m: self._image(m, number), line)
             visible = mask_non_citations(line)
             for m in XREF.finditer(visible):

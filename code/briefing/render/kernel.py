@@ -40,6 +40,7 @@ from briefing.render.qmd import relpath
 
 STREAM_LIMIT = 100_000
 INLINE_TAG = "inline-expression"
+READS_TAG = "briefing-data-reads"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CELL_LINE = re.compile(r"Cell\s+In\[\d+\],\s+line\s+(\d+)")
 

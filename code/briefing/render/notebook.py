@@ -21,12 +21,13 @@ import nbformat
 
 from briefing.files import write_atomic
 from briefing.render.inputs import dependency_files
-from briefing.render.kernel import INLINE_TAG
+from briefing.render.kernel import INLINE_TAG, READS_TAG
 from briefing.render.qmd import Cell, Chapter, Markdown, find_inline, relpath
 
-FORMAT_VERSION = "briefing-notebook-1"
+FORMAT_VERSION = "briefing-notebook-2"
 NOTEBOOK_DIR = "chapters/_notebooks"
 UNSTAMPED_OPTIONS = ("timeout",)
+READS_CODE = "import briefing.data\nbriefing.data.reads()"
 
 
 def _sha256(data: bytes) -> str:
@@ -73,10 +74,12 @@ def hash_dependencies(root: Path) -> dict[str, str]:
 
 
 def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
-    """The chapter as a notebook: markdown cells, code cells, one code cell per inline expression.
+    """The chapter as a notebook: markdown cells, code cells, one code cell per inline expression,
+    and a last cell listing the data files the chapter read (:func:`briefing.data.reads`).
 
     Inline-expression cells stand just before the markdown that quotes them, so
-    they run in document order and their values are outputs nbval re-checks.
+    they run in document order and their values are outputs nbval re-checks; so
+    is the list of data files read, with their hashes.
     """
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -101,9 +104,24 @@ def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
             if block.options.get("error"):
                 cell.metadata["tags"] = ["raises-exception"]
             nb.cells.append(cell)
+    reads = nbformat.v4.new_code_cell(READS_CODE)
+    reads.metadata["tags"] = [READS_TAG]
+    nb.cells.append(reads)
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index}"
     return nb
+
+
+def data_reads(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """The data files the executed chapter read, ``(path in data/, "sha256:…")``, from its last cell."""
+    import ast
+
+    for cell in nb.cells:
+        if READS_TAG in cell.get("metadata", {}).get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "execute_result":
+                    return [tuple(item) for item in ast.literal_eval("".join(out["data"]["text/plain"]))]
+    return []
 
 
 def merge_outputs(fresh: nbformat.NotebookNode, frozen: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -25,7 +25,8 @@ from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
 from briefing.render.pdf import compile_pdf, typst_date
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
-from briefing.render.site import page_of, relative, root_prefix, sidebar
+from briefing.render import downloads, notebook_page, numbers_appendix, previews, search
+from briefing.render.site import READER_ASSETS, data_read_list, page_of, relative, root_prefix, sidebar
 
 
 def slug(text: str) -> str:
@@ -134,9 +135,11 @@ def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: 
 
 
 def _html_page(builder, book, version, part, index, pages, targets, chapter_pages, cited, pdf_name, staging,
-               html_cache: Cache):
+               html_cache: Cache, reads: list[tuple[str, str]], data_files: list[str]):
     entry, page, _, _ = pages[index]
     meta = {
+        "briefing-notebook": relative(page, f"notebooks/{entry.stem}.html"),
+        "briefing-data-files": data_files,
         "pagetitle": part.title,
         "lang": book.lang,
         "briefing-root": root_prefix(page),
@@ -166,7 +169,9 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "pdf-name": pdf_name,
         "version": version.describe,
         "version-date": version.date,
-        "notebook-href": relative(page, f"notebooks/{entry.stem}.ipynb"),
+        "notebook-href": relative(page, f"notebooks/{entry.stem}.html"),
+        "data-read": data_read_list(reads, relative(page, "data") + "/"),
+        "data-zip": downloads.ZIP_PATH if downloads.ZIP_PATH in data_files else "",
     }
     if prev_entry:
         variables["prev-href"] = relative(page, prev_entry[1])
@@ -192,7 +197,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
     return page
 
 
-def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name):
+def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name, notebooks):
     """The whole book as one Typst document, compiled in a private work folder; only the PDF is kept."""
     work = staging / ".typst-work"
     make_dirs(work)
@@ -213,6 +218,10 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
             chunks.append(f"```{{=typst}}\n#part[{entry.part}]\n```")
         part = entry.part
         chunks.append(piece.markdown)
+    if not appendix:
+        chunks.append("```{=typst}\n#part[Appendices]\n```")
+    shown = [(entry, None, piece.title, piece.number) for (entry, _, _, _), piece in zip(pages, assembled)]
+    chunks.append(numbers_appendix.markdown(shown, notebooks, numbers_appendix.next_letter([p.number for p in assembled])))
     markdown = "\n\n".join(chunks)
     meta = {
         "lang": book.lang,
@@ -306,23 +315,39 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
         libs = staging / "site_libs"
         make_dirs(libs)
         shutil.copyfile(asset("assets/briefing.css"), libs / "briefing.css")
+        for name in READER_ASSETS:
+            shutil.copyfile(asset(f"assets/{name}"), libs / name)
         make_dirs(staging / "notebooks")
         for path, payload in payloads.items():
             write_atomic(staging / "notebooks" / path.name, payload, durable=False)
+        for (entry, page, title, number), nb in zip(pages, notebooks):
+            name = f"notebooks/{entry.stem}.html"
+            heading = f"{number} {title}" if number else title
+            write_atomic(staging / name, notebook_page.page(
+                nb, chapter_title=heading, chapter_href=relative(name, page), chapter_file=relpath(entry.path),
+                ipynb_href=f"{entry.stem}.ipynb", css_href=relative(name, "site_libs/briefing.css"),
+                reads=nbmod.data_reads(nb), data_href=relative(name, "data") + "/", lang=book.lang,
+                book_title=book.title, root=root_prefix(name)), durable=False)
+        data_files = downloads.write(staging, book.root / "data")
         html_cache = Cache(root, "html", ".html")
         pool = ThreadPoolExecutor(max_workers=builder.jobs)
         try:
             futures = [pool.submit(_html_page, builder, book, version, part, index, pages, targets, chapter_pages,
-                                   cited, pdf_name, staging, html_cache) for index, part in enumerate(assembled)]
+                                   cited, pdf_name, staging, html_cache, nbmod.data_reads(nb), data_files)
+                       for index, (part, nb) in enumerate(zip(assembled, notebooks))]
             for future in futures:
                 future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         builder.caches.append(html_cache)
+        site_pages = [page for _, page, _, _ in pages]
+        write_atomic(libs / "search-index.js", search.index_script(staging, site_pages), durable=False)
+        write_atomic(libs / "previews.js", previews.previews_script(staging, site_pages), durable=False)
         rendered.files["html"] = [name for name in files_under(staging) if name != pdf_name]
         builder.say(f"html     {len(assembled)} pages ({time.perf_counter() - started:.2f} s)")
     if "pdf" in formats:
         started = time.perf_counter()
-        rendered.files["pdf"] = [_pdf(builder, book, version, assembled_typst, pages, targets_typst, cited, staging, pdf_name)]
+        rendered.files["pdf"] = [_pdf(builder, book, version, assembled_typst, pages, targets_typst, cited, staging, pdf_name,
+                                      notebooks)]
         builder.say(f"pdf      {pdf_name} ({time.perf_counter() - started:.2f} s)")
     return rendered

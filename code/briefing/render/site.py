@@ -40,3 +40,18 @@ def sidebar(book: Book, pages: list[tuple[Entry, str, str, str | None]], current
         out.append(f'<li><a href="{html.escape(relative(current, page))}"{current_attr}>{label}</a></li>')
     out.append("</ul>")
     return "\n".join(out)
+
+
+READER_ASSETS = ("reader.js", "search.js")
+
+
+def data_read_list(reads: list[tuple[str, str]], data_href: str) -> str:
+    """The foot-of-page list of the data files a chapter read, each linked to its download, with its hash."""
+    if not reads:
+        return ""
+    items = "\n".join(
+        f'<li><a href="{html.escape(data_href + path)}"><code>{html.escape(path)}</code></a> '
+        f'<code class="hash">{html.escape(digest)}</code></li>'
+        for path, digest in reads
+    )
+    return f'<ul class="data-read">\n{items}\n</ul>'

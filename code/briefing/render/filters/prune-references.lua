@@ -6,10 +6,19 @@ only the entries that page cites. Pages listed as `briefing-all-references`
 (the references chapter) keep them all.
 ]]
 
+-- The references heading citeproc adds gets the link anchor every other heading has (HTML).
+local function anchor_heading(header)
+  if not FORMAT:match("html") or header.identifier ~= "bibliography" then return nil end
+  header.content:insert(pandoc.Link({}, "#" .. header.identifier, "",
+    pandoc.Attr("", { "anchor" }, { { "aria-label", "Link to this section" } })))
+  return header
+end
+
 local keep_all = false
 local cited = {}
 
 return {
+  { Header = anchor_heading },
   {
     Meta = function(meta)
       keep_all = meta["briefing-all-references"] == true

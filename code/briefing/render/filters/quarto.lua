@@ -11,12 +11,18 @@ What Quarto adds on top of Pandoc, for the built-in engine
 - callouts (note, tip, warning, important, caution) with optional titles;
 - folded code (.code-fold) becomes <details> in HTML;
 - links to .qmd chapters point to their rendered page (HTML) or heading (Typst);
-- image paths are made relative to the page (HTML).
+- image paths are made relative to the page (HTML);
+- headings get a link anchor (HTML);
+- inline computed values (.computed spans from the assembler) link to their cell
+  in the executed notebook's page and carry their expression (HTML); the PDF and
+  headings show the bare value.
 ]]
 
 local xref = {}
 local chapters = {}
 local root_prefix = ""
+local notebook_page = nil
+local data_files = {}
 local is_html = FORMAT:match("html") ~= nil
 local is_typst = FORMAT:match("typst") ~= nil
 
@@ -41,6 +47,12 @@ local function read_meta(meta)
   end
   if meta["briefing-root"] then
     root_prefix = pandoc.utils.stringify(meta["briefing-root"])
+  end
+  if meta["briefing-data-files"] then
+    for _, path in ipairs(meta["briefing-data-files"]) do data_files[pandoc.utils.stringify(path)] = true end
+  end
+  if meta["briefing-notebook"] then
+    notebook_page = pandoc.utils.stringify(meta["briefing-notebook"])
   end
 end
 
@@ -110,7 +122,7 @@ local function html_table(div)
   if not tbl then return nil end
   local classes = pandoc.List({ "briefing-table" })
   for _, class in ipairs(tbl.attr.classes) do
-    if class == "cards" then classes:insert("cards") end
+    if class == "cards" or class == "summary" then classes:insert(class) end
   end
   tbl.attr = pandoc.Attr(div.identifier, classes)
   local caption = div.attributes["tbl-cap"]
@@ -118,6 +130,37 @@ local function html_table(div)
     tbl.caption.long = prefix_caption({ pandoc.Plain(pandoc.read(caption, "markdown").blocks[1].content) }, div.identifier)
   elseif div.identifier ~= "" then
     tbl.caption.long = prefix_caption({}, div.identifier)
+  end
+  if is_typst and classes:includes("summary") then
+    -- The summary opens the PDF on one page: set widths, small type, tight cells.
+    -- Its last column gives the page of the verdict's paragraph, which Typst knows once laid out.
+    local widths = { 0.05, 0.28, 0.12, 0.48, 0.07 }
+    for i, spec in ipairs(tbl.colspecs) do
+      if widths[i] then tbl.colspecs[i] = { spec[1], widths[i] } end
+    end
+    local last = #tbl.colspecs
+    for _, row in ipairs(tbl.head.rows) do
+      if row.cells[last] then row.cells[last].contents = { pandoc.Plain({ pandoc.Str("Page") }) } end
+    end
+    for _, body in ipairs(tbl.bodies) do
+      for _, row in ipairs(body.body) do
+        local cell = row.cells[last]
+        local target = nil
+        if cell then
+          pandoc.Blocks(cell.contents):walk({ Link = function(l) target = target or l.target end })
+        end
+        local label = target and target:match("#([%w%-_]+)$")
+        if label then
+          cell.contents = { pandoc.Plain({ pandoc.RawInline("typst",
+            "#link(<" .. label .. ">)[p. #context counter(page).at(<" .. label .. ">).first()]") }) }
+        end
+      end
+    end
+    return {
+      pandoc.RawBlock("typst", "#[\n#set text(size: 7pt)\n#set table(inset: (x: 2.5pt, y: 1.9pt))"),
+      tbl,
+      pandoc.RawBlock("typst", "]"),
+    }
   end
   if not is_html then return tbl end
   -- Cards: on a narrow screen each row becomes a card, each cell labelled by its column (CSS reads data-label).
@@ -263,9 +306,88 @@ local function Str(s)
   return parts
 end
 
+local function is_computed(el)
+  return el.t == "Span" and el.classes:includes("computed")
+end
+
+local function bare_values(inlines)
+  return pandoc.Inlines(inlines):walk({
+    Span = function(span) if is_computed(span) then return span.content end end,
+  })
+end
+
+-- A heading or a link shows its computed values bare (no link inside a link, none in the table of contents);
+-- an HTML heading ends with an anchor to itself, which Pandoc leaves out of the table of contents.
+local function Header(header)
+  header.content = bare_values(header.content)
+  if is_html and header.identifier ~= "" then
+    header.content:insert(pandoc.Link({}, "#" .. header.identifier, "",
+      pandoc.Attr("", { "anchor" }, { { "aria-label", "Link to this section" } })))
+  end
+  return header
+end
+
+local function LinkBare(link)
+  link.content = bare_values(link.content)
+  return link
+end
+
+-- A verdict badge: HTML keeps the span and its inline style; the PDF sets the same colours in a box.
+local function Badge(span)
+  if not is_typst then return nil end
+  local style = span.attributes["style"] or ""
+  local fill = style:match("background%-color:%s*(#%x+)") or "#dddddd"
+  local ink = style:match(";%s*color:%s*(#%x+)") or "#000000"
+  local out = pandoc.List({ pandoc.RawInline("typst",
+    '#box(fill: rgb("' .. fill .. '"), inset: (x: 2.5pt), outset: (y: 2pt), radius: 2pt)[#text(fill: rgb("'
+      .. ink .. '"), size: 0.85em)[') })
+  out:extend(span.content)
+  out:insert(pandoc.RawInline("typst", "]]"))
+  return out
+end
+
+local function Computed(span)
+  if span.classes:includes("verdict-badge") then return Badge(span) end
+  if not is_computed(span) then return nil end
+  if not is_html or not notebook_page then return span.content end
+  local cell = span.attributes["data-cell"] or ""
+  return pandoc.Link(span.content, notebook_page .. "#" .. cell, "",
+    pandoc.Attr("", { "computed" }, { { "data-expr", span.attributes["data-expr"] or "" } }))
+end
+
+-- A data file named in the text or a caption (data/claims.csv) links to its download on the site.
+local function data_link(path)
+  return root_prefix .. path
+end
+
+local DataLinks = {
+  traverse = "topdown",
+  Link = function(link) return link, false end,
+  Code = function(code)
+    if data_files[code.text] then return pandoc.Link({ code }, data_link(code.text)), false end
+  end,
+  Str = function(str)
+    local lead, path, tail = str.text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
+    if not path then return nil end
+    while path ~= "" and not data_files[path] and path:match("[%.%)]$") do
+      tail = path:sub(-1) .. tail
+      path = path:sub(1, -2)
+    end
+    if not data_files[path] then return nil end
+    local out = pandoc.List()
+    if lead ~= "" then out:insert(pandoc.Str(lead)) end
+    out:insert(pandoc.Link({ pandoc.Str(path) }, data_link(path)))
+    if tail ~= "" then out:insert(pandoc.Str(tail)) end
+    return out, false
+  end,
+}
+
 return {
   { Meta = function(meta) read_meta(meta) end },
+  { Header = Header, Link = LinkBare },
   { Div = Div },
+  { Span = Computed },
   { Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
+  is_html and DataLinks or {},
   { Str = Str },
 }

@@ -1,0 +1,206 @@
+/* The briefing's reader features (built-in engine): the chapters menu on narrow screens, copy buttons
+   on code, popups that preview cross-references and citations, and popups that show where a computed
+   number comes from. Everything here is an addition: with JavaScript off, the chapters list follows the
+   text, every link works and every number links to the notebook cell that computed it. */
+(function () {
+  "use strict";
+  var root = (document.querySelector('meta[name="briefing-root"]') || {}).content || "";
+  var rootUrl = new URL(root || "./", location.href);
+
+  /* The chapters menu: below 768 px the list is a drawer opened by the menu button. */
+  var narrow = window.matchMedia("(max-width: 767.98px)");
+  var button = document.querySelector(".menu-button");
+  var sidebar = document.getElementById("chapters");
+  function setOpen(open, focusButton) {
+    var bar = document.querySelector(".topbar");
+    if (open && bar) sidebar.style.top = Math.max(0, bar.getBoundingClientRect().bottom) + "px";
+    document.body.classList.toggle("nav-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var current = sidebar.querySelector('[aria-current="page"]') || sidebar.querySelector("a");
+      if (current) current.focus();
+    } else if (focusButton) {
+      button.focus();
+    }
+  }
+  if (button && sidebar) {
+    button.setAttribute("role", "button");
+    button.setAttribute("aria-expanded", "false");
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      setOpen(!document.body.classList.contains("nav-open"), false);
+    });
+    button.addEventListener("keydown", function (event) {
+      if (event.key === " ") { event.preventDefault(); button.click(); }
+    });
+    sidebar.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && document.body.classList.contains("nav-open")) setOpen(false, true);
+    });
+    sidebar.addEventListener("click", function (event) {
+      if (event.target.closest("a")) document.body.classList.remove("nav-open");
+    });
+    narrow.addEventListener("change", function () { setOpen(false, false); });
+  }
+
+  /* Copy buttons on code blocks. */
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) resolve(); else reject(new Error("copy refused"));
+    });
+  }
+  document.querySelectorAll("main pre").forEach(function (pre) {
+    var wrap = document.createElement("div");
+    wrap.className = "code-wrap";
+    pre.parentNode.insertBefore(wrap, pre);
+    wrap.appendChild(pre);
+    var copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "copy-button";
+    copy.textContent = "Copy";
+    copy.setAttribute("aria-label", "Copy code to the clipboard");
+    copy.addEventListener("click", function () {
+      copyText(pre.innerText).then(function () {
+        copy.textContent = "Copied";
+      }, function () {
+        copy.textContent = "Select and copy";
+      });
+      setTimeout(function () { copy.textContent = "Copy"; }, 2000);
+    });
+    wrap.appendChild(copy);
+  });
+
+  /* Popups: one at a time, beside their link, never over it. */
+  var popup = document.createElement("div");
+  popup.id = "briefing-popup";
+  popup.className = "popup";
+  popup.setAttribute("role", "tooltip");
+  popup.hidden = true;
+  document.body.appendChild(popup);
+  var owner = null;
+  var hideTimer = null;
+
+  function place(trigger) {
+    var rect = trigger.getBoundingClientRect();
+    var vw = document.documentElement.clientWidth;
+    var vh = window.innerHeight;
+    var width = Math.min(560, vw - 16);
+    popup.style.width = width + "px";
+    popup.style.maxHeight = "";
+    var height = popup.offsetHeight;
+    var below = vh - rect.bottom - 12;
+    var above = rect.top - 12;
+    var top;
+    if (height <= below || below >= above) {
+      popup.style.maxHeight = Math.max(below, 120) + "px";
+      top = rect.bottom + 6;
+    } else {
+      popup.style.maxHeight = above + "px";
+      top = rect.top - 6 - Math.min(height, above);
+    }
+    var left = Math.max(8, Math.min(rect.left, vw - width - 8));
+    popup.style.left = left + window.scrollX + "px";
+    popup.style.top = top + window.scrollY + "px";
+  }
+
+  function show(trigger, content) {
+    clearTimeout(hideTimer);
+    if (owner && owner !== trigger) owner.removeAttribute("aria-describedby");
+    owner = trigger;
+    popup.innerHTML = "";
+    popup.appendChild(content);
+    popup.querySelectorAll("img[src]").forEach(function (img) {
+      var src = img.getAttribute("src");
+      if (!/^[a-z]+:|^\//.test(src)) img.setAttribute("src", root + src);
+    });
+    popup.hidden = false;
+    trigger.setAttribute("aria-describedby", popup.id);
+    place(trigger);
+  }
+  function hide() {
+    popup.hidden = true;
+    if (owner) owner.removeAttribute("aria-describedby");
+    owner = null;
+  }
+  function hideSoon() {
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(hide, 250);
+  }
+  popup.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
+  popup.addEventListener("mouseleave", hideSoon);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !popup.hidden) hide();
+  });
+  window.addEventListener("resize", hide);
+
+  function attach(trigger, build) {
+    var open = function () { show(trigger, build()); };
+    trigger.addEventListener("mouseenter", open);
+    trigger.addEventListener("focus", open);
+    trigger.addEventListener("mouseleave", hideSoon);
+    trigger.addEventListener("blur", hideSoon);
+  }
+
+  function fragment(html) {
+    var holder = document.createElement("div");
+    holder.className = "popup-preview";
+    holder.innerHTML = html;
+    return holder;
+  }
+
+  /* Cross-references and citations: the target as the page shows it. */
+  var previews = window.BRIEFING_PREVIEWS || {};
+  function keyOf(link) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    if (url.protocol !== rootUrl.protocol || !url.hash) return null;
+    var path = decodeURIComponent(url.pathname);
+    var base = decodeURIComponent(rootUrl.pathname);
+    if (path.indexOf(base) !== 0) return null;
+    return path.slice(base.length) + decodeURIComponent(url.hash);
+  }
+  document.querySelectorAll("main a[href*='#']:not(.anchor):not(.computed)").forEach(function (link) {
+    var key = keyOf(link);
+    if (key && previews[key]) attach(link, function () { return fragment(previews[key]); });
+  });
+
+  /* Computed numbers: the expression, the chapter's data and the notebook cell. */
+  var reads = Array.prototype.map.call(document.querySelectorAll("#data-read li"), function (item) {
+    return item.querySelector("code").textContent;
+  });
+  document.querySelectorAll("main a.computed").forEach(function (link) {
+    attach(link, function () {
+      var box = document.createElement("div");
+      box.className = "popup-provenance";
+      var head = document.createElement("p");
+      head.className = "popup-label";
+      head.textContent = "Computed in the chapter by";
+      var expr = document.createElement("pre");
+      expr.textContent = link.getAttribute("data-expr");
+      var data = document.createElement("p");
+      data.textContent = reads.length
+        ? "From the data the chapter read: " + reads.join(", ") + "."
+        : "The chapter read no data file.";
+      var cell = document.createElement("p");
+      var go = document.createElement("a");
+      go.href = link.getAttribute("href");
+      go.textContent = "Its cell in the executed notebook (" + go.hash.slice(1) + ")";
+      go.tabIndex = -1;
+      cell.appendChild(go);
+      box.appendChild(head);
+      box.appendChild(expr);
+      box.appendChild(data);
+      box.appendChild(cell);
+      return box;
+    });
+  });
+})();

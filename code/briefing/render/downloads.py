@@ -1,0 +1,61 @@
+"""The data package as downloads of the site: ``data/`` copied file by file, and as one zip.
+
+Every table of the site built from ``data/`` links to its CSV under ``_book/data/``;
+``_book/data/briefing-data.zip`` holds the whole package (``datapackage.json``, the
+data README, the research log and every resource file) under a ``data/`` folder, so that
+``frictionless validate data/datapackage.json`` works on the unpacked copy.
+
+The zip is byte-identical across builds: members in path order, each with the
+fixed time 1980-01-01 00:00 (the format's earliest), mode 0644 and Deflate at
+level 9, no extra fields, no comment.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from briefing.files import write_atomic
+from briefing.render.output import make_dirs
+
+ZIP_NAME = "briefing-data.zip"
+ZIP_PATH = f"data/{ZIP_NAME}"
+DESCRIPTOR = "datapackage.json"
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def package_files(data: Path) -> list[str]:
+    """Every file of ``data/`` (the descriptor, the READMEs, the research log and each resource),
+    relative to it, hidden files left out; ``briefing check`` keeps them all declared or documented."""
+    return sorted(p.relative_to(data).as_posix() for p in data.rglob("*")
+                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(data).parts))
+
+
+def zip_bytes(data: Path, names: list[str]) -> bytes:
+    """A deterministic zip of ``names`` (relative to ``data``) under ``data/``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            info = zipfile.ZipInfo(f"data/{name}", date_time=EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3
+            archive.writestr(info, (data / name).read_bytes(), compresslevel=9)
+    return buffer.getvalue()
+
+
+def write(staging: Path, data: Path) -> list[str]:
+    """Copy the package into ``staging/data/`` and write its zip; returns the site paths written."""
+    if not (data / DESCRIPTOR).is_file():
+        return []
+    names = package_files(data)
+    out = staging / "data"
+    written = []
+    for name in names:
+        make_dirs((out / name).parent)
+        write_atomic(out / name, (data / name).read_bytes(), durable=False)
+        written.append(f"data/{name}")
+    write_atomic(out / ZIP_NAME, zip_bytes(data, names), durable=False)
+    written.append(f"data/{ZIP_NAME}")
+    return written

@@ -132,3 +132,21 @@ def test_the_numbers_appendix_takes_the_next_appendix_letter():
 
     assert next_letter(["1", "2", "A", "B", "C"]) == "D"
     assert next_letter(["1", None]) == "A"
+
+
+def test_a_chapter_without_code_gets_no_cell_and_starts_no_kernel(tmp_path):
+    from briefing.render.qmd import parse_chapter
+
+    qmd = tmp_path / "refs.qmd"
+    qmd.write_text("# References\n\n::: {#refs}\n:::\n", encoding="utf-8")
+    assert [c.cell_type for c in build_notebook(parse_chapter(qmd)).cells] == ["markdown"]
+
+
+def test_read_file_refuses_a_file_whose_hash_changed(tmp_path):
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(ROOT / "data", folder)
+    (folder / "article.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(data.DataError, match=r"data/article.json\S*: file changed"):
+        data.read_file("article.json", folder)

@@ -627,3 +627,38 @@ def test_a_build_writes_only_the_output_the_cache_and_the_notebooks(book_copy, t
     assert "chapters/_notebooks/numbers.ipynb" in changed
     assert {p.name for p in book_copy.parent.iterdir()} == around
     assert list(tmp.iterdir()) == []
+
+
+def test_9_an_interrupt_kills_running_pandoc_and_refuses_new_runs(tmp_path, monkeypatch):
+    """A worker thread must not start pandoc after an interrupt, nor wait for one still running."""
+    import threading
+
+    from briefing.render import pandoc
+    from briefing.render import BuildError
+
+    slow = tmp_path / "slow-pandoc"
+    slow.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(pandoc, "pandoc_binary", lambda: str(slow))
+    pandoc.allow()
+    outcome = []
+
+    def convert():
+        try:
+            pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "page.qmd")
+        except BuildError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=convert)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not pandoc._RUNNING and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    pandoc.stop_all()
+    worker.join(timeout=10)
+    assert not worker.is_alive() and time.monotonic() - started < 5
+    assert outcome and "pandoc failed" in outcome[0]
+    with pytest.raises(BuildError, match="the build was interrupted"):
+        pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "later.qmd")
+    pandoc.allow()

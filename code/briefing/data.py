@@ -620,16 +620,22 @@ def reads() -> list[tuple[str, str]]:
 
 
 def read_file(path: str, folder: str | Path | None = None) -> str:
-    """Return the text of the declared resource file ``path`` (``article-fr.txt``), hash-checked."""
+    """Return the text of the declared resource file ``path`` (``article-fr.txt``), checked
+    against the hash the descriptor records (tables go through :func:`load`, which checks more)."""
     pkg = Package(data_folder(folder))
     res = pkg.by_path().get(path)
     if res is None:
         raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
-    problems = resource_problems(pkg, res)
-    if problems:
-        raise DataError(problems)
+    file = pkg.folder / path
+    if not file.is_file():
+        raise DataError([Problem(pkg.display(path), None, None, f"declared in {DESCRIPTOR} but missing")])
+    payload = file.read_bytes()
+    actual = "sha256:" + hashlib.sha256(payload).hexdigest()
+    if res.get("hash") != actual:
+        raise DataError([Problem(pkg.display(path), None, None,
+                                 f"file changed: its {actual} is not the hash in {DESCRIPTOR}; {REHASH_HINT}")])
     _record(res)
-    return (pkg.folder / path).read_text(encoding="utf-8")
+    return payload.decode("utf-8")
 
 
 def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def hash_dependencies(root: Path) -> dict[str, str]:
 
 def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
     """The chapter as a notebook: markdown cells, code cells, one code cell per inline expression,
-    and a last cell listing the data files the chapter read (:func:`briefing.data.reads`).
+    and, when it has code, a last cell listing the data files it read (:func:`briefing.data.reads`).
 
     Inline-expression cells stand just before the markdown that quotes them, so
     they run in document order and their values are outputs nbval re-checks; so
@@ -104,9 +104,10 @@ def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
             if block.options.get("error"):
                 cell.metadata["tags"] = ["raises-exception"]
             nb.cells.append(cell)
-    reads = nbformat.v4.new_code_cell(READS_CODE)
-    reads.metadata["tags"] = [READS_TAG]
-    nb.cells.append(reads)
+    if any(cell.cell_type == "code" for cell in nb.cells):
+        reads = nbformat.v4.new_code_cell(READS_CODE)
+        reads.metadata["tags"] = [READS_TAG]
+        nb.cells.append(reads)
     for index, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{index}"
     return nb

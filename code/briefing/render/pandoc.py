@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -42,12 +43,41 @@ def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: l
     for key, value in variables.items():
         command += ["--variable", f"{key}={value}"]
     try:
-        result = subprocess.run(command, input=markdown, capture_output=True, text=True, cwd=cwd, check=False)
+        with _LOCK:
+            if _STOPPED.is_set():
+                raise BuildError(f"{source_name}: not converted: the build was interrupted")
+            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, encoding="utf-8", cwd=cwd)
+            _RUNNING.add(proc)
+        try:
+            stdout, stderr = proc.communicate(markdown)
+        finally:
+            with _LOCK:
+                _RUNNING.discard(proc)
     finally:
         meta_file.unlink(missing_ok=True)
-    if result.returncode != 0:
-        raise BuildError(f"{source_name}: pandoc failed ({to}): {result.stderr.strip()}")
-    warnings = [w for w in result.stderr.splitlines() if w.strip()]
+    if proc.returncode != 0:
+        raise BuildError(f"{source_name}: pandoc failed ({to}): {stderr.strip()}")
+    warnings = [w for w in stderr.splitlines() if w.strip()]
     if warnings:
         raise BuildError(f"{source_name}: pandoc: " + "; ".join(warnings))
-    return result.stdout
+    return stdout
+
+
+_LOCK = threading.Lock()
+_RUNNING: set[subprocess.Popen] = set()
+_STOPPED = threading.Event()
+
+
+def allow() -> None:
+    """Let conversions run (a render starts)."""
+    _STOPPED.clear()
+
+
+def stop_all() -> None:
+    """Refuse new conversions and kill the running ones: the build was interrupted, and a worker
+    thread must not start pandoc after the interrupt reached the processes already running."""
+    with _LOCK:
+        _STOPPED.set()
+        for proc in _RUNNING:
+            proc.kill()

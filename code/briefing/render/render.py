@@ -21,6 +21,7 @@ from briefing.render.assemble import Assembled, ChapterAssembler, HEADING
 from briefing.render.cache import Cache
 from briefing.render.inputs import Snapshot, dependency_files
 from briefing.render.output import files_under, make_dirs
+from briefing.render import pandoc
 from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
 from briefing.render.pdf import compile_pdf, typst_date
 from briefing.render.project import Book, parse_timeout
@@ -331,12 +332,16 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
         data_files = downloads.write(staging, book.root / "data")
         html_cache = Cache(root, "html", ".html")
         pool = ThreadPoolExecutor(max_workers=builder.jobs)
+        pandoc.allow()
         try:
             futures = [pool.submit(_html_page, builder, book, version, part, index, pages, targets, chapter_pages,
                                    cited, pdf_name, staging, html_cache, nbmod.data_reads(nb), data_files)
                        for index, (part, nb) in enumerate(zip(assembled, notebooks))]
             for future in futures:
                 future.result()
+        except BaseException:
+            pandoc.stop_all()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         builder.caches.append(html_cache)

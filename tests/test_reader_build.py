@@ -11,9 +11,10 @@ import nbformat
 import pytest
 
 from briefing import data
+from briefing import reads as reading
 from briefing.render import downloads, previews, search
 from briefing.render.assemble import computed, _inline
-from briefing.render.notebook import READS_CODE, build_notebook, data_reads
+from briefing.render.notebook import READS_CODE, build_notebook, chapter_record, data_reads
 from briefing.render.kernel import READS_TAG
 from conftest import ROOT
 
@@ -80,11 +81,11 @@ def test_the_data_zip_is_deterministic_and_holds_the_whole_package(tmp_path):
 
 
 def test_data_reads_record_what_load_and_read_file_read():
-    data._READS.clear()
-    data.load("verdicts")
-    data.read_file("article.json")
     descriptor = json.loads((ROOT / "data/datapackage.json").read_text(encoding="utf-8"))
     hashes = {r["path"]: r["hash"] for r in descriptor["resources"]}
+    reading.reset()
+    data.load("verdicts")
+    data.read_file("article.json")
     assert data.reads() == [("article.json", hashes["article.json"]), ("verdicts.csv", hashes["verdicts.csv"])]
 
 
@@ -101,8 +102,10 @@ def test_the_notebook_ends_with_the_cell_that_lists_the_data_read(tmp_path):
     nb = build_notebook(parse_chapter(qmd))
     last = nb.cells[-1]
     assert last.source == READS_CODE and last.metadata["tags"] == [READS_TAG]
-    last.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "[('claims.csv', 'sha256:ab')]"})]
+    last.outputs = [nbformat.v4.new_output("execute_result", {
+        "text/plain": "{'data': [('claims.csv', 'sha256:ab')], 'other': [('data/configs/', 'listing:cd')]}"})]
     assert data_reads(nb) == [("claims.csv", "sha256:ab")]
+    assert chapter_record(nb)["other"] == [("data/configs/", "listing:cd")]
 
 
 def cell(outputs, source='f"{x:,}"'):

@@ -200,7 +200,7 @@ def test_a_broken_data_row_fails_the_build_and_keeps_the_last_good_book(real_boo
     code, out, err = run_build(project)
     assert code == 1
     assert "data/models.csv:2:params_total_b_stated" in err, err
-    assert re.search(r"chapters/[\w-]+\.qmd:\d+: cell raised an exception", err), err
+    assert "cell raised an exception" not in err, err  # the build names the bad value, not what it broke
     assert {p: p.read_bytes() for p in (project / "_book").rglob("*") if p.is_file()} == before
 
 

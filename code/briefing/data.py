@@ -26,15 +26,18 @@ import hashlib
 import io
 import json
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from briefing import reads as reading
 from briefing.files import FileProblem, parse_json, read_text, write_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DESCRIPTOR = "datapackage.json"
 PROVENANCE = (
@@ -573,7 +576,15 @@ def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> lis
 
 def validate(folder: str | Path | None = None) -> list[Problem]:
     """Check the whole data package in ``folder`` (default ``data/``); [] when clean."""
-    pkg, problems = open_package(data_folder(folder))
+    with reading.quiet():
+        if known_valid(folder):
+            return []
+        return _validate(data_folder(folder))
+
+
+def _validate(folder: Path) -> list[Problem]:
+    key = package_key(folder)
+    pkg, problems = open_package(folder)
     if pkg is None:
         return problems
     problems = check_descriptor(pkg)
@@ -584,6 +595,8 @@ def validate(folder: str | Path | None = None) -> list[Problem]:
     for res in pkg.resources:
         if (pkg.folder / res["path"]).is_file():
             problems += check_resource(pkg, res, readable)
+    if not problems:
+        _VALID.add(key)
     return problems
 
 
@@ -601,35 +614,59 @@ def resource_problems(pkg: Package, res: dict[str, Any]) -> list[Problem]:
     return problems + check_resource(pkg, res, readable_tables(pkg))
 
 
-_READS: dict[str, str] = {}
+VALIDATED_ENV = "BRIEFING_DATA_VALIDATED"
+_VALID: set[str] = set()
+
+
+def package_key(folder: str | Path | None = None) -> str:
+    """SHA-256 over every file of the package folder (name and bytes) and this module's source.
+
+    A package validated clean at one key is clean at that key: :func:`load` then skips
+    its per-table validation. :func:`validate` remembers a clean key in the process;
+    the build validates once and passes the key to its kernels in ``BRIEFING_DATA_VALIDATED``.
+    """
+    base = data_folder(folder)
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    with reading.quiet():
+        for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def known_valid(folder: str | Path | None = None) -> bool:
+    """True when the package, as it is now, was validated clean (here or by the build)."""
+    key = package_key(folder)
+    return key in _VALID or key == os.environ.get(VALIDATED_ENV)
 
 
 def _record(res: dict[str, Any]) -> None:
-    _READS[res["path"]] = res["hash"]
+    reading.declare(res["path"], res["hash"])
 
 
 def reads() -> list[tuple[str, str]]:
-    """Every data file read through :func:`load`, :func:`load_config` or :func:`read_file`
-    since the interpreter started, as ``(path in data/, "sha256:…")``, sorted by path.
+    """Every data file the chapter read since the interpreter started, as ``(path in data/,
+    "sha256:…")``, sorted by path: through :func:`load`, :func:`load_config` or
+    :func:`read_file` (with the hash the descriptor records, which the read has just
+    verified), or any other way (caught by :mod:`briefing.reads`, hashed as read).
 
-    The engine asks a chapter's kernel for this list after its last cell: it is the
-    chapter's data provenance, shown at the foot of its page and in the PDF's appendix.
-    The hash is the one the descriptor records, which the read has just verified.
+    It is the chapter's data provenance, shown at the foot of its page and in the PDF's appendix.
     """
-    return sorted(_READS.items())
+    return reading.data_reads()
 
 
 def read_file(path: str, folder: str | Path | None = None) -> str:
     """Return the text of the declared resource file ``path`` (``article-fr.txt``), checked
     against the hash the descriptor records (tables go through :func:`load`, which checks more)."""
-    pkg = Package(data_folder(folder))
-    res = pkg.by_path().get(path)
-    if res is None:
-        raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
-    file = pkg.folder / path
-    if not file.is_file():
-        raise DataError([Problem(pkg.display(path), None, None, f"declared in {DESCRIPTOR} but missing")])
-    payload = file.read_bytes()
+    with reading.quiet():
+        pkg = Package(data_folder(folder))
+        res = pkg.by_path().get(path)
+        if res is None:
+            raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
+        file = pkg.folder / path
+        if not file.is_file():
+            raise DataError([Problem(pkg.display(path), None, None, f"declared in {DESCRIPTOR} but missing")])
+        payload = file.read_bytes()
     actual = "sha256:" + hashlib.sha256(payload).hexdigest()
     if res.get("hash") != actual:
         raise DataError([Problem(pkg.display(path), None, None,
@@ -645,14 +682,17 @@ def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
     booleans ``boolean``; an empty cell is missing (NA). Raises :class:`DataError`
     when anything in the table, its hash or its foreign keys is wrong.
     """
-    pkg = Package(data_folder(folder))
-    res = pkg.resource(name)
-    if not is_table(res):
-        raise KeyError(f"{name!r} is not a table; use load_config() for a model config")
-    problems = resource_problems(pkg, res)
-    if problems:
-        raise DataError(problems)
-    frame = pd.read_csv(pkg.folder / res["path"], dtype=str, keep_default_na=False, encoding="utf-8")
+    with reading.quiet():
+        pkg = Package(data_folder(folder))
+        res = pkg.resource(name)
+        if not is_table(res):
+            raise KeyError(f"{name!r} is not a table; use load_config() for a model config")
+        problems = [] if known_valid(pkg.folder) else resource_problems(pkg, res)
+        if problems:
+            raise DataError(problems)
+        import pandas as pd  # here, not at the top: the build reads package keys without pandas
+
+        frame = pd.read_csv(pkg.folder / res["path"], dtype=str, keep_default_na=False, encoding="utf-8")
     _record(res)
     for field in res["schema"]["fields"]:
         frame[field["name"]] = typed(frame[field["name"]], field.get("type", "string"))
@@ -661,6 +701,8 @@ def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
 
 def typed(column: pd.Series, kind: str) -> pd.Series:
     """Convert one already-validated text column to its schema type."""
+    import pandas as pd
+
     blank = column == ""
     if kind == "integer":
         return pd.array([None if b else int(v) for v, b in zip(column, blank)], dtype="Int64")
@@ -675,23 +717,41 @@ def typed(column: pd.Series, kind: str) -> pd.Series:
 
 def load_config(model_id: str, folder: str | Path | None = None) -> dict[str, Any]:
     """Return the config.json of ``model_id`` (a row of models.csv), validated and hash-checked."""
-    pkg = Package(data_folder(folder))
-    models = load("models", pkg.folder)
-    match = models.loc[models["model_id"] == model_id, "config_file"]
-    if match.empty:
-        raise KeyError(f"no model {model_id!r} in {pkg.display('models.csv')}")
-    res = pkg.by_path()[match.iloc[0]]
-    problems = resource_problems(pkg, res)
-    if problems:
-        raise DataError(problems)
+    with reading.quiet():
+        pkg = Package(data_folder(folder))
+        models = load("models", pkg.folder)
+        match = models.loc[models["model_id"] == model_id, "config_file"]
+        if match.empty:
+            raise KeyError(f"no model {model_id!r} in {pkg.display('models.csv')}")
+        res = pkg.by_path()[match.iloc[0]]
+        problems = [] if known_valid(pkg.folder) else resource_problems(pkg, res)
+        if problems:
+            raise DataError(problems)
+        text = (pkg.folder / res["path"]).read_text(encoding="utf-8")
     _record(res)
-    return json.loads((pkg.folder / res["path"]).read_text(encoding="utf-8"))
+    return json.loads(text)
 
 
 def resource_hashes(folder: str | Path | None = None) -> dict[str, str]:
-    """The current ``sha256:`` hash of every declared resource file that exists, by path."""
+    """The current ``sha256:`` hash of every declared resource file that exists, by path.
+
+    A chapter that calls it has read every file of the package (its stamp says so);
+    :func:`resource_hash` reads one.
+    """
     pkg = Package(data_folder(folder))
     return {path: sha256(pkg.folder / path) for path in pkg.by_path() if (pkg.folder / path).is_file()}
+
+
+def resource_hash(path: str, folder: str | Path | None = None) -> str:
+    """The current ``sha256:`` hash of the declared resource file ``path``, recorded as read."""
+    with reading.quiet():
+        pkg = Package(data_folder(folder))
+        res = pkg.by_path().get(path)
+        if res is None:
+            raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
+        digest = sha256(pkg.folder / path)
+    reading.declare(path, digest)
+    return digest
 
 
 def rehash(folder: str | Path | None = None) -> list[str]:

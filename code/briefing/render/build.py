@@ -107,13 +107,19 @@ def render_with_quarto(root: Path, say) -> Path:
 
 
 class Builder:
-    def __init__(self, root: Path, refresh: bool = False, to: str = "all", jobs: int | None = None, out=None):
+    def __init__(self, root: Path, refresh: bool = False, to: str = "all", jobs: int | None = None, out=None,
+                 warm=None, live: bool | None = None, list_files: bool = True):
+        from briefing.render.progress import Progress
+
         self.root = Path(root).resolve()
         self.refresh = refresh
         self.to = to
         self.jobs = jobs or (os.cpu_count() or 1) + 1
         self.out = out or sys.stdout
         self.caches: list = []
+        self.warm = warm
+        self.list_files = list_files
+        self.progress = Progress(self.out, live)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -175,7 +181,7 @@ class Builder:
         for name in end.changed_since(after):
             warnings.warn(f"{name} changed while the build ran: {book.output_dir}/ shows it as it was when the "
                           "build started; build again to include the change")
-        for name in formats:
+        for name in formats if self.list_files else []:
             for path in rendered.files[name]:
                 self.say(f"wrote {book.output_dir}/{path}")
         kept = [name for name in carried if name in record.formats]

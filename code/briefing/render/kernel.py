@@ -27,10 +27,12 @@ import signal
 import tempfile
 import time
 import warnings
+from queue import Empty
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from jupyter_client.asynchronous import AsyncKernelClient
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
@@ -114,6 +116,46 @@ class _SignalFreeLoop(asyncio.SelectorEventLoop):
         return super().remove_signal_handler(sig)
 
 
+class QuickReadyClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready as soon as the kernel is.
+
+    Its stock readiness check sends ``kernel_info`` and then waits 0.2 s for a
+    message on IOPub; a kernel that starts in a tenth of a second has usually
+    published its first status before the subscription reached it (ZeroMQ's slow
+    joiner), so the stock check waits those 0.2 s in vain before asking again.
+    This one asks again every 20 ms until both channels answer, with the same
+    overall timeout and the same "kernel died" check.
+    """
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=0.02)
+            except Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.02)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+        while True:  # flush what the retries left on IOPub
+            try:
+                await self.iopub_channel.get_msg(timeout=0.01)
+            except Empty:
+                break
+
+    wait_for_ready = _async_wait_for_ready
+
+
 def _exit_code(process) -> str:
     if process is None:
         return ""
@@ -127,8 +169,12 @@ def _exit_code(process) -> str:
 
 
 async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int | None = DEFAULT_TIMEOUT,
-                  stream_limit: int = STREAM_LIMIT) -> Execution:
-    """Run every code cell in a fresh kernel whose working directory is the project root."""
+                  stream_limit: int = STREAM_LIMIT, warm=None, env: dict[str, str] | None = None) -> Execution:
+    """Run every code cell in a fresh kernel whose working directory is the project root.
+
+    The kernel is forked from ``warm`` (a :class:`briefing.render.warm.WarmKernels`) when
+    given, else started cold; ``env`` is added to its environment.
+    """
     started = time.perf_counter()
     if not any(cell.cell_type == "code" for cell in nb.cells):
         return Execution(nb, time.perf_counter() - started)
@@ -143,13 +189,18 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
     )
     sockets = Path(tempfile.mkdtemp(prefix="briefing-kernel-"))
     client.km = client.create_kernel_manager()
+    client.km.client_factory = QuickReadyClient
     client.km.transport = "ipc"
     client.km.ip = str(sockets / "kernel")
     client.km.connection_file = str(sockets / "kernel.json")
+    if warm is not None:
+        from briefing.render.warm import provisioner_for
+
+        client.km.provisioner = provisioner_for(warm, client.km)
     name = relpath(chapter.path)
     current = process = None
     try:
-        async with client.async_setup_kernel(env=kernel_env(root, sockets)):
+        async with client.async_setup_kernel(env={**kernel_env(root, sockets), **(env or {})}):
             process = getattr(getattr(client.km, "provisioner", None), "process", None)
             for index, cell in enumerate(nb.cells):
                 current = cell

@@ -2,12 +2,22 @@
 
 A chapter's executed notebook (``chapters/_notebooks/NAME.ipynb``) is the
 versioned record of its results. Its metadata carries a stamp: the SHA-256 of
-everything the results depend on: the chapter's executable content (cells,
-their options, inline expressions), the ``code/`` package (the renderer
-excluded), every file in ``data/``, the lock and the book's ``execute``
-options. Prose is left out, so a prose-only edit re-renders from the
-notebook without starting a kernel; a changed data file or library re-executes,
-which Quarto's own freeze (keyed on the source file) does not.
+everything the results depend on, and no more:
+
+* the chapter's executable content (cells, their options, inline expressions)
+  and the book's ``execute`` options;
+* the ``briefing`` package (the renderer excluded) and the lock, which every
+  chapter counts;
+* exactly the files the chapter read when it ran, as its kernel recorded them
+  (:mod:`briefing.reads`): each data file (``data/P``) with, when the descriptor
+  declares it, its descriptor entry (``data/datapackage.json#P``: schema, hash),
+  each folder of data/ it listed (``data/F/``) and each module of code/ outside
+  the package it imported.
+
+Prose is left out, so a prose-only edit re-renders from the notebook without
+starting a kernel; a change to a table re-executes only the chapters that read it.
+A frozen notebook is reused when the stamp recomputed over the inputs it
+records, at their current hashes, equals the stamp it carries.
 """
 
 from __future__ import annotations
@@ -20,14 +30,14 @@ from pathlib import Path
 import nbformat
 
 from briefing.files import write_atomic
-from briefing.render.inputs import dependency_files
 from briefing.render.kernel import INLINE_TAG, READS_TAG
 from briefing.render.qmd import Cell, Chapter, Markdown, find_inline, relpath
 
-FORMAT_VERSION = "briefing-notebook-2"
+FORMAT_VERSION = "briefing-notebook-3"
 NOTEBOOK_DIR = "chapters/_notebooks"
 UNSTAMPED_OPTIONS = ("timeout",)
-READS_CODE = "import briefing.data\nbriefing.data.reads()"
+READS_CODE = "import briefing.reads\nbriefing.reads.record()"
+DESCRIPTOR = "data/datapackage.json"
 
 
 def _sha256(data: bytes) -> str:
@@ -68,9 +78,99 @@ def compute_stamp(chapter: Chapter, root: Path, execute_options: dict, file_hash
     return {"stamp": digest.hexdigest(), "inputs": dict(sorted(inputs.items()))}
 
 
-def hash_dependencies(root: Path) -> dict[str, str]:
+def core_files(root: Path) -> list[Path]:
+    """Files every chapter's stamp counts: the ``briefing`` package (the engine excluded) and the lock."""
     root = Path(root)
-    return {p.relative_to(root).as_posix(): _sha256(p.read_bytes()) for p in dependency_files(root)}
+    package = root / "code" / "briefing"
+    files = [p for p in package.rglob("*.py") if "render" not in p.relative_to(package).parts
+             and "__pycache__" not in p.parts] if package.is_dir() else []
+    lock = root / "requirements.lock"
+    if lock.is_file():
+        files.append(lock)
+    return sorted(files)
+
+
+def executable_key(chapter: Chapter) -> str:
+    return f"{relpath(chapter.path)}#executable"
+
+
+def read_names(record: dict) -> list[str]:
+    """Stamp input names for a chapter's record of reads (see the module's docstring)."""
+    names = []
+    for path, _ in record.get("data", []):
+        names += [f"data/{path}", f"{DESCRIPTOR}#{path}"]
+    names += [name for name, _ in record.get("other", [])]
+    return sorted(set(names))
+
+
+class InputValues:
+    """The current value of each stamp input: file hashes from the build's snapshot (taken before
+    anything was read), descriptor entries and folder listings as they are now."""
+
+    def __init__(self, root: Path, hashes: dict[str, str]):
+        self.root = Path(root)
+        self.hashes = hashes
+        self._entries: dict[str, str] | None = None
+        self._core: list[str] | None = None
+
+    def __call__(self, name: str) -> str:
+        if "#" in name and name.startswith(DESCRIPTOR + "#"):
+            return self.entries().get(name.split("#", 1)[1], "undeclared")
+        if name.endswith("/"):
+            from briefing.reads import listing_hash
+
+            return listing_hash(str(self.root / name))
+        if name in self.hashes:
+            return self.hashes[name]
+        path = self.root / name
+        try:
+            return _sha256(path.read_bytes())
+        except OSError:
+            return "absent"
+
+    def entries(self) -> dict[str, str]:
+        """SHA-256 of each resource's canonical JSON in the descriptor, by path."""
+        if self._entries is None:
+            self._entries = {}
+            try:
+                descriptor = json.loads((self.root / DESCRIPTOR).read_text(encoding="utf-8"))
+                for res in descriptor.get("resources", []):
+                    if isinstance(res, dict) and isinstance(res.get("path"), str):
+                        self._entries[res["path"]] = _sha256(json.dumps(res, sort_keys=True).encode())
+            except (OSError, ValueError, AttributeError):
+                pass
+        return self._entries
+
+    def core(self) -> list[str]:
+        if self._core is None:
+            self._core = [p.relative_to(self.root).as_posix() for p in core_files(self.root)]
+        return self._core
+
+    def stamp(self, chapter: Chapter, execute_options: dict, names) -> dict:
+        """The chapter's stamp over the core files and ``names``, at their current values."""
+        inputs = {name: self(name) for name in self.core()}
+        inputs.update({name: self(name) for name in names})
+        inputs.pop(executable_key(chapter), None)
+        return compute_stamp(chapter, self.root, execute_options, inputs)
+
+    def frozen_stamp(self, chapter: Chapter, execute_options: dict, frozen: nbformat.NotebookNode) -> dict:
+        """The stamp the frozen notebook must carry to be reused: over the inputs it records."""
+        recorded = frozen.metadata.get("briefing", {}).get("inputs", {})
+        core = set(self.core())
+        return self.stamp(chapter, execute_options, [n for n in recorded if n not in core])
+
+    def executed_stamp(self, chapter: Chapter, execute_options: dict, nb: nbformat.NotebookNode) -> dict:
+        """The stamp of a notebook just executed: over what its kernel recorded reading."""
+        return self.stamp(chapter, execute_options, read_names(chapter_record(nb)))
+
+
+def _cell(kind: str, source: str) -> nbformat.NotebookNode:
+    """A cell as ``nbformat.v4.new_*_cell`` makes it, without its per-cell schema validation
+    (a third of a prose-edit rebuild); whole notebooks are still validated by the tests and nbval."""
+    cell = {"cell_type": kind, "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return nbformat.from_dict(cell)
 
 
 def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
@@ -87,25 +187,25 @@ def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
     for block in chapter.blocks:
         if isinstance(block, Markdown):
             for expr in find_inline(block):
-                cell = nbformat.v4.new_code_cell(expr.expr)
+                cell = _cell("code", expr.expr)
                 cell.metadata["tags"] = [INLINE_TAG]
                 cell.metadata["briefing"] = {"line": expr.line}
                 nb.cells.append(cell)
-            md = nbformat.v4.new_markdown_cell(block.text)
+            md = _cell("markdown", block.text)
             md.metadata["briefing"] = {"line": block.line}
             nb.cells.append(md)
         elif block.options.get("eval", True) is False:
-            raw = nbformat.v4.new_raw_cell(block.source)
+            raw = _cell("raw", block.source)
             raw.metadata["briefing"] = {"line": block.line, "eval": False}
             nb.cells.append(raw)
         else:
-            cell = nbformat.v4.new_code_cell(block.source)
+            cell = _cell("code", block.source)
             cell.metadata["briefing"] = {"line": block.line}
             if block.options.get("error"):
                 cell.metadata["tags"] = ["raises-exception"]
             nb.cells.append(cell)
     if any(cell.cell_type == "code" for cell in nb.cells):
-        reads = nbformat.v4.new_code_cell(READS_CODE)
+        reads = _cell("code", READS_CODE)
         reads.metadata["tags"] = [READS_TAG]
         nb.cells.append(reads)
     for index, cell in enumerate(nb.cells):
@@ -113,16 +213,22 @@ def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
     return nb
 
 
-def data_reads(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """The data files the executed chapter read, ``(path in data/, "sha256:…")``, from its last cell."""
+def chapter_record(nb: nbformat.NotebookNode) -> dict:
+    """The executed chapter's record of reads (:func:`briefing.reads.record`), from its last cell."""
     import ast
 
     for cell in nb.cells:
         if READS_TAG in cell.get("metadata", {}).get("tags", []):
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "execute_result":
-                    return [tuple(item) for item in ast.literal_eval("".join(out["data"]["text/plain"]))]
-    return []
+                    value = ast.literal_eval("".join(out["data"]["text/plain"]))
+                    return value if isinstance(value, dict) else {"data": value}
+    return {}
+
+
+def data_reads(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """The data files the executed chapter read, ``(path in data/, "sha256:…")``, from its last cell."""
+    return [tuple(item) for item in chapter_record(nb).get("data", [])]
 
 
 def merge_outputs(fresh: nbformat.NotebookNode, frozen: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -147,7 +253,11 @@ def read_frozen(path: Path) -> nbformat.NotebookNode | None:
     if not path.is_file():
         return None
     try:
-        return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nb = nbformat.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        if nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list) or not all(
+                isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw") for c in nb.cells):
+            raise ValueError("not a version-4 notebook")
+        return nb
     except (OSError, ValueError, RecursionError) as exc:
         warnings.warn(f"{relpath(path)}: unreadable ({type(exc).__name__}): the chapter is executed again")
         return None

@@ -19,7 +19,7 @@ from briefing.render import kernel
 from briefing.render import notebook as nbmod
 from briefing.render.assemble import Assembled, ChapterAssembler, HEADING
 from briefing.render.cache import Cache
-from briefing.render.inputs import Snapshot, dependency_files
+from briefing.render.inputs import Snapshot
 from briefing.render.output import files_under, make_dirs
 from briefing.render import pandoc
 from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
@@ -27,7 +27,12 @@ from briefing.render.pdf import compile_pdf, typst_date
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
 from briefing.render import downloads, notebook_page, numbers_appendix, previews, search
+from briefing.render.validation import PackageCheck
+from briefing.render.warm import WarmKernels
 from briefing.render.site import READER_ASSETS, data_read_list, page_of, relative, root_prefix, sidebar
+
+
+TYPST_WORK = ".typst-work"
 
 
 def slug(text: str) -> str:
@@ -77,43 +82,85 @@ def chapter_timeout(book: Book, chapter: Chapter) -> int | None:
 def freeze_or_execute(builder, book: Book, chapters: list[Chapter], snapshot: Snapshot) -> tuple[list, dict[Path, bytes]]:
     """Reuse each chapter's notebook when its stamp matches; execute the others in parallel.
 
-    Stamps use the input hashes taken before anything was read. Returns the
-    notebooks and, for each, the bytes to commit; nothing is written here: the
-    build writes notebooks only once the whole build has succeeded.
+    A frozen notebook's stamp is recomputed over the inputs it records (the files
+    the chapter read when it ran), at the hashes the snapshot took before anything
+    was read. The others run in warm kernels (:mod:`briefing.render.warm`) while
+    the data package is validated once (:mod:`briefing.render.validation`); each
+    is stamped over what its kernel recorded reading. Returns the notebooks and,
+    for each, the bytes to commit; nothing is written here: the build writes
+    notebooks only once the whole build has succeeded.
     """
     root = builder.root
-    hashes = snapshot.subset(dependency_files(root))
+    values = nbmod.InputValues(root, snapshot.hashes)
     notebooks, pending = [None] * len(chapters), []
     for index, chapter in enumerate(chapters):
-        stamp = nbmod.compute_stamp(chapter, root, book.execute, hashes)
         fresh = nbmod.build_notebook(chapter)
         frozen = nbmod.read_frozen(nbmod.notebook_path(root, chapter.path))
-        if not builder.refresh and frozen is not None and frozen.metadata.get("briefing", {}).get("stamp") == stamp["stamp"]:
-            try:
-                notebooks[index] = nbmod.merge_outputs(fresh, frozen)
-                builder.say(f"frozen   {relpath(chapter.path)} (0.00 s)")
-                continue
-            except ValueError:
-                pass
-        fresh.metadata["briefing"] = stamp
+        if not builder.refresh and frozen is not None:
+            stamp = values.frozen_stamp(chapter, book.execute, frozen)
+            if frozen.metadata.get("briefing", {}).get("stamp") == stamp["stamp"]:
+                try:
+                    notebooks[index] = nbmod.merge_outputs(fresh, frozen)
+                    builder.progress.done(relpath(chapter.path), "frozen")
+                    continue
+                except ValueError:
+                    pass
         pending.append((index, chapter, fresh, chapter_timeout(book, chapter)))
-
-    def job(chapter, nb, timeout):
-        return lambda: kernel.execute(nb, chapter, root, timeout)
-
-    results = kernel.run_all([job(c, nb, t) for _, c, nb, t in pending], builder.jobs)
-    failures = []
-    for (index, chapter, _, _), result in zip(pending, results):
-        if isinstance(result, BaseException):
-            failures.append(result)
-            continue
-        notebooks[index] = result.notebook
-        builder.say(f"executed {relpath(chapter.path)} ({result.seconds:.2f} s)")
-    if failures:
-        messages = [str(f) if isinstance(f, BuildError) else f"{type(f).__name__}: {f}" for f in failures]
-        raise BuildError("\n".join(messages))
+    if pending:
+        check = PackageCheck(root)
+        builder.caches.append(check.cache)
+        results = _execute(builder, pending, check.env())
+        check.result()
+        failures = []
+        for (index, chapter, _, _), result in zip(pending, results):
+            if isinstance(result, BaseException):
+                failures.append(result)
+                continue
+            result.notebook.metadata["briefing"] = values.executed_stamp(chapter, book.execute, result.notebook)
+            notebooks[index] = result.notebook
+        if failures:
+            messages = [str(f) if isinstance(f, BuildError) else f"{type(f).__name__}: {f}" for f in failures]
+            raise BuildError("\n".join(messages))
     payloads = {nbmod.notebook_path(root, chapter.path): nbmod.serialize(nb) for chapter, nb in zip(chapters, notebooks)}
     return notebooks, payloads
+
+
+def _execute(builder, pending: list, env: dict[str, str]) -> list:
+    """Execute the pending chapters, forking warm kernels from the builder's server (one is started
+    for this build when the builder has none, and stopped when they are done)."""
+    root = builder.root
+    needs_kernel = any(any(c.cell_type == "code" for c in nb.cells) for _, _, nb, _ in pending)
+    own = builder.warm is None and needs_kernel
+    warm = start_warm(root) if own else builder.warm
+
+    def job(chapter, nb, timeout):
+        name = relpath(chapter.path)
+
+        async def run():
+            builder.progress.start(name)
+            try:
+                result = await kernel.execute(nb, chapter, root, timeout, warm=warm, env=env)
+            except BaseException:
+                builder.progress.done(name, "failed")
+                raise
+            builder.progress.done(name, "executed", result.seconds)
+            return result
+        return run
+
+    for _, chapter, _, _ in pending:
+        builder.progress.queue(relpath(chapter.path))
+    try:
+        return kernel.run_all([job(c, nb, t) for _, c, nb, t in pending], builder.jobs)
+    finally:
+        if own:
+            warm.close()
+
+
+def start_warm(root: Path) -> WarmKernels:
+    """A fork server for ``root``'s chapters, preloading in the background from now on."""
+    warm = WarmKernels(root, kernel.kernel_env(root, Path(".")))
+    warm.start()
+    return warm
 
 
 def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: set[str]) -> dict:
@@ -200,7 +247,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
 
 def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name, notebooks):
     """The whole book as one Typst document, compiled in a private work folder; only the PDF is kept."""
-    work = staging / ".typst-work"
+    work = staging / TYPST_WORK
     make_dirs(work)
     for piece in assembled:
         for rel, payload in piece.figures.items():
@@ -284,8 +331,17 @@ class Rendered:
 def render_book(builder, book: Book, version, staging: Path, formats: list[str], snapshot: Snapshot) -> Rendered:
     """Render ``formats`` ("html", "pdf") of ``book`` into ``staging``."""
     root = builder.root
-    chapters = [parse_chapter(entry.path) for entry in book.entries]
-    notebooks, payloads = freeze_or_execute(builder, book, chapters, snapshot)
+    early = None
+    if builder.refresh and builder.warm is None:
+        early = builder.warm = start_warm(root)  # every chapter runs: let the server preload while we parse
+    try:
+        chapters = [parse_chapter(entry.path) for entry in book.entries]
+        notebooks, payloads = freeze_or_execute(builder, book, chapters, snapshot)
+    finally:
+        builder.progress.finish()
+        if early is not None:
+            builder.warm = None
+            early.close()
     html_numbered = book.html.get("number-sections", True) is not False
     typst_numbered = book.typst.get("number-sections", True) is not False
     assembled = assemble_book(book, chapters, notebooks, html_numbered)
@@ -303,7 +359,37 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     unseen = [path for rel, path in sorted(images.items()) if rel not in snapshot.hashes]
     snapshot.add(unseen)
     rendered = Rendered(notebooks=payloads, read=sorted(images))
+    pandoc.allow()
+    pdf_job = None
+    if "pdf" in formats:
+        pdf_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="briefing-pdf")
+        started_pdf = time.perf_counter()
+        pdf_job = pdf_pool.submit(_pdf, builder, book, version, assembled_typst, pages, targets_typst, cited, staging,
+                                  pdf_name, notebooks)
+        pdf_pool.shutdown(wait=False)
+    try:
+        _render_html(builder, book, version, staging, formats, assembled, notebooks, payloads, pages, targets,
+                     chapter_pages, cited, pdf_name, images, rendered)
+    except BaseException:
+        pandoc.stop_all()
+        if pdf_job is not None:
+            pdf_job.cancel()
+            try:
+                pdf_job.result()
+            except BaseException:
+                pass
+        raise
+    if pdf_job is not None:
+        rendered.files["pdf"] = [pdf_job.result()]
+        builder.say(f"pdf      {pdf_name} ({time.perf_counter() - started_pdf:.2f} s, alongside the HTML)")
+    return rendered
 
+
+def _render_html(builder, book, version, staging, formats, assembled, notebooks, payloads, pages, targets,
+                 chapter_pages, cited, pdf_name, images, rendered) -> None:
+    """The site: figures, images, assets, notebook pages, data downloads, one page per chapter,
+    then the search index and the previews cut from those pages."""
+    root = builder.root
     if "html" in formats:
         started = time.perf_counter()
         for part in assembled:
@@ -332,7 +418,6 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
         data_files = downloads.write(staging, book.root / "data")
         html_cache = Cache(root, "html", ".html")
         pool = ThreadPoolExecutor(max_workers=builder.jobs)
-        pandoc.allow()
         try:
             futures = [pool.submit(_html_page, builder, book, version, part, index, pages, targets, chapter_pages,
                                    cited, pdf_name, staging, html_cache, nbmod.data_reads(nb), data_files)
@@ -348,11 +433,6 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
         site_pages = [page for _, page, _, _ in pages]
         write_atomic(libs / "search-index.js", search.index_script(staging, site_pages), durable=False)
         write_atomic(libs / "previews.js", previews.previews_script(staging, site_pages), durable=False)
-        rendered.files["html"] = [name for name in files_under(staging) if name != pdf_name]
+        rendered.files["html"] = [name for name in files_under(staging)
+                                  if name != pdf_name and not name.startswith(f"{TYPST_WORK}/")]
         builder.say(f"html     {len(assembled)} pages ({time.perf_counter() - started:.2f} s)")
-    if "pdf" in formats:
-        started = time.perf_counter()
-        rendered.files["pdf"] = [_pdf(builder, book, version, assembled_typst, pages, targets_typst, cited, staging, pdf_name,
-                                      notebooks)]
-        builder.say(f"pdf      {pdf_name} ({time.perf_counter() - started:.2f} s)")
-    return rendered

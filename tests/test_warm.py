@@ -1,0 +1,116 @@
+"""Warm kernels (issue 12): a forked kernel computes what a cold one computes, and nothing it
+starts outlives the build (server, kernels, temporary folders), even when the build is interrupted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from briefing.render import kernel
+from briefing.render.warm import WarmKernels
+from conftest import EPOCH
+
+CELLS = [
+    "from briefing.chapter_setup import *\nimport matplotlib.pyplot as plt\nimport sys",
+    "frame = pd.DataFrame({'stage': ['a', 'b'], 'hours': [3, 4]})\nprint('rows', len(frame))",
+    "fig, ax = plt.subplots(figsize=(3, 2))\nax.bar(frame.stage, frame.hours)\nplt.show()",
+    "table(frame)",
+    "number(frame.hours.sum() * 1000)",
+    "print(sorted(k for k in sys.modules if k.startswith('briefing.chapter')))",
+    "import briefing.reads\nbriefing.reads.record()",
+]
+
+
+class Chapter:
+    def __init__(self, root: Path):
+        self.path = root / "chapter.qmd"
+
+
+def run(root: Path, warm) -> list:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    result = kernel.run_all([lambda: kernel.execute(nb, Chapter(root), root, 60, warm=warm)], 1)[0]
+    if isinstance(result, BaseException):
+        raise result
+    return [cell.outputs for cell in result.notebook.cells]
+
+
+def ours(root: Path) -> list[int]:
+    """Processes whose environment names ``root`` as the project (the server and its kernels)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            env = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"BRIEFING_ROOT={root}".encode() in env:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    (tmp_path / "_quarto.yml").write_text("project:\n  type: book\nbook:\n  title: Warm\n  chapters:\n    - index.qmd\n")
+    (tmp_path / "index.qmd").write_text("# Warm\n")
+    return tmp_path.resolve()
+
+
+def test_a_forked_kernel_gives_exactly_the_outputs_of_a_cold_kernel(project):
+    warm = WarmKernels(project, kernel.kernel_env(project, Path(".")))
+    try:
+        forked = run(project, warm)
+        again = run(project, warm)  # a second chapter from the same server starts as clean
+    finally:
+        warm.close()
+    cold = run(project, None)
+    assert forked == cold == again
+    svg = forked[2][0]["data"]["image/svg+xml"]
+    assert svg.startswith("<?xml") and "<dc:date>" not in svg  # the inline backend, as chapter_setup configures it
+
+
+def test_closing_the_server_leaves_no_process_and_no_folder(project):
+    warm = WarmKernels(project, kernel.kernel_env(project, Path(".")))
+    run(project, warm)
+    folder, server = warm.folder, warm.process.pid
+    assert ours(project)  # the server waits for the next chapter
+    warm.close()
+    assert not folder.exists()
+    deadline = time.monotonic() + 5
+    while ours(project) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours(project) == [] and not Path(f"/proc/{server}").exists()
+
+
+def test_an_interrupted_build_leaves_no_kernel_server_or_temporary_folder(tmp_path):
+    root = tmp_path.resolve()
+    (root / "_quarto.yml").write_text("project:\n  type: book\nbook:\n  title: Slow\n  chapters:\n"
+                                      "    - index.qmd\n    - slow.qmd\n")
+    (root / "index.qmd").write_text("# Slow\n")
+    (root / "slow.qmd").write_text("# Slow\n\n```{python}\nimport time\ntime.sleep(60)\n```\n")
+    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*"))
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    env.pop("BRIEFING_ROOT", None)
+    build = subprocess.Popen([sys.executable, "-m", "briefing.cli", "build", "--project", str(root)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    for line in build.stdout:
+        if line.startswith("executing slow.qmd"):
+            break
+    time.sleep(1.5)  # the kernel is in its cell
+    assert len(ours(root)) >= 2  # the server and the chapter's kernel
+    build.send_signal(signal.SIGINT)
+    assert build.wait(timeout=30) == 130
+    deadline = time.monotonic() + 5
+    while ours(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours(root) == []
+    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*")) <= before
+    assert not (root / "_book").exists()

@@ -1,4 +1,4 @@
-"""The ``briefing`` command: ``build``, ``check`` and ``arch``.
+"""The ``briefing`` command: ``build``, ``preview``, ``check`` and ``arch``.
 
 Every command reports bad input as one line on stderr and a non-zero exit,
 never a traceback: Ctrl-C (or SIGTERM) ends any of them with exit 130 after
@@ -18,6 +18,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from briefing.render import build
 
     return build.main(args)
+
+
+def _cmd_preview(args: argparse.Namespace) -> int:
+    from briefing.preview import session
+
+    return session.main(args)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -44,6 +50,12 @@ def make_parser() -> argparse.ArgumentParser:
     p_build.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
     p_build.add_argument("--jobs", type=int, default=None, help="chapters executed in parallel (default: cores + 1, as kernels also wait on I/O)")
     p_build.set_defaults(func=_cmd_build)
+
+    p_preview = sub.add_parser("preview", help="serve the site on 127.0.0.1, rebuild what changed, reload the page")
+    p_preview.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
+    p_preview.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one, printed)")
+    p_preview.add_argument("--no-pdf", action="store_true", help="build only the HTML (no background PDF)")
+    p_preview.set_defaults(func=_cmd_preview)
 
     p_check = sub.add_parser("check", help="validate the data package in data/")
     p_check.add_argument("--data", default=None, help="data folder (default: the briefing's data/)")

@@ -114,3 +114,18 @@ def test_an_interrupted_build_leaves_no_kernel_server_or_temporary_folder(tmp_pa
     assert ours(root) == []
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*")) <= before
     assert not (root / "_book").exists()
+
+
+@pytest.mark.parametrize("kind, content", [
+    ("execute_result", {"metadata": {}, "data": {"text/plain": "1", "text/markdown": "**1**"}, "execution_count": 3}),
+    ("display_data", {"metadata": {"image/png": {"width": 3}}, "data": {"image/svg+xml": "<svg/>"}}),
+    ("stream", {"name": "stdout", "text": "hi\n"}),
+    ("error", {"ename": "ValueError", "evalue": "v", "traceback": ["a", "b"]}),
+])
+def test_outputs_are_built_exactly_as_nbformat_builds_them(kind, content):
+    from nbformat.v4 import output_from_msg
+
+    msg = {"header": {"msg_type": kind}, "content": content}
+    assert kernel.output_from_msg(msg) == output_from_msg(msg)
+    assert nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "x", outputs=[kernel.output_from_msg(msg)])])) is None

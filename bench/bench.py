@@ -192,7 +192,18 @@ def quarto_rows(generated: Path) -> list[tuple[str, str, float, str]]:
     return rows
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: the same machine varies by more than the targets' margins
+    from one hour to the next, so the table says how fast it was while it was measured."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(20_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
 def main() -> None:
+    speed = machine_speed()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         book = copy_project(Path(tmp) / "briefing")
@@ -201,7 +212,8 @@ def main() -> None:
         rows += measure("generated, 12 chapters", generated, generated / "chapters" / "chapter-07.qmd",
                         generated / "data" / "chapter-07.csv", "hours", False)
         real = quarto_rows(generated)
-    print(f"\nbriefing build, median of {REPEAT} runs on {os.cpu_count()} cores\n")
+    print(f"\nbriefing build, median of {REPEAT} runs on {os.cpu_count()} cores "
+          f"(machine speed: a fixed Python loop took {speed:.2f} s before, {machine_speed():.2f} s after)\n")
     print("| book | build | seconds | note |\n|---|---|---:|---|")
     for label, kind, seconds, note in rows + real:
         print(f"| {label} | {kind} | {seconds:.2f} | {note} |")

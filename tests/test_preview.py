@@ -145,6 +145,11 @@ def test_preview_serves_rebuilds_reloads_shows_errors_and_stops_clean(preview):
         page.wait_for_selector("#briefing-preview-problem", timeout=TIMEOUT * 1000)
         assert f"chapters/numbers.qmd:{line_no}" in page.inner_text("#briefing-preview-problem")
         page.screenshot(path=str(ARTIFACTS / "screenshots" / "preview-error-1280.png"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        box = page.locator("#briefing-preview-problem").bounding_box()
+        assert box["width"] <= 390 and box["height"] <= 844 / 2 + 1  # never more than half the screen
+        page.screenshot(path=str(ARTIFACTS / "screenshots" / "preview-error-390.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
         assert run.get("chapters/numbers.html") == good
 
         # fixed: the overlay goes, the page reloads with the fix

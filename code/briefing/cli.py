@@ -1,4 +1,4 @@
-"""The ``briefing`` command: ``build``, ``preview``, ``check`` and ``arch``.
+"""The ``briefing`` command: ``build``, ``preview``, ``diff``, ``check`` and ``arch``.
 
 Every command reports bad input as one line on stderr and a non-zero exit,
 never a traceback: Ctrl-C (or SIGTERM) ends any of them with exit 130 after
@@ -24,6 +24,12 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     from briefing.preview import session
 
     return session.main(args)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from briefing.diff import report
+
+    return report.main(args)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -56,6 +62,15 @@ def make_parser() -> argparse.ArgumentParser:
     p_preview.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one, printed)")
     p_preview.add_argument("--no-pdf", action="store_true", help="build only the HTML (no background PDF)")
     p_preview.set_defaults(func=_cmd_preview)
+
+    p_diff = sub.add_parser("diff", help="what changed between two editions (git revisions), without executing")
+    p_diff.add_argument("old", nargs="?", default=None, help="old revision (default: the last release, else HEAD)")
+    p_diff.add_argument("new", nargs="?", default=None, help="new revision (default: the working tree)")
+    p_diff.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
+    form = p_diff.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="one JSON object, for tools")
+    form.add_argument("--markdown", action="store_true", help="Markdown, for a page")
+    p_diff.set_defaults(func=_cmd_diff)
 
     p_check = sub.add_parser("check", help="validate the data package in data/")
     p_check.add_argument("--data", default=None, help="data folder (default: the briefing's data/)")

@@ -1,0 +1,102 @@
+"""The differences between two editions, as plain data (``report`` prints them)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from briefing.diff.edition import Chapter, Edition
+
+
+def _inline(old: Chapter | None, new: Chapter) -> list[dict]:
+    """Values whose text changed, matched by expression and occurrence (the n-th ``usd(x)`` with the n-th)."""
+    def keyed(chapter):
+        seen, out = Counter(), {}
+        for item in chapter.inline if chapter else []:
+            seen[item.expr] += 1
+            out[(item.expr, seen[item.expr])] = item
+        return out
+
+    before, after = keyed(old), keyed(new)
+    changes = []
+    for key in list(after) + [k for k in before if k not in after]:
+        a, b = before.get(key), after.get(key)
+        if a is None or b is None or a.value != b.value:
+            changes.append({"expr": key[0], "line": (b or a).line, "old": a.value if a else None,
+                            "new": b.value if b else None})
+    return changes
+
+
+def _table(old: list[list[str]] | None, new: list[list[str]] | None) -> dict | None:
+    if old == new:
+        return None
+    old, new = old or [], new or []
+    header = (new or old)[0] if (new or old) else []
+    cells = []
+    for r in range(min(len(old), len(new))):
+        for c in range(max(len(old[r]), len(new[r]))):
+            a = old[r][c] if c < len(old[r]) else None
+            b = new[r][c] if c < len(new[r]) else None
+            if a != b:
+                row = (new[r] or old[r])[0] if (new[r] or old[r]) else str(r + 1)
+                column = header[c] if c < len(header) and header[c] else f"column {c + 1}"
+                cells.append({"row": row, "column": column, "old": a, "new": b})
+    result = {"cells": cells}
+    if len(old) != len(new):
+        result["rows"] = [len(old), len(new)]
+    return result
+
+
+def chapter_changes(old: Chapter | None, new: Chapter) -> dict:
+    tables = {}
+    for label in list(new.tables) + [l for l in (old.tables if old else {}) if l not in new.tables]:
+        change = _table(old.tables.get(label) if old else None, new.tables.get(label))
+        if change:
+            tables[label] = change
+    old_figures = old.figures if old else {}
+    figures = sorted(label for label in set(old_figures) | set(new.figures)
+                     if old_figures.get(label) != new.figures.get(label))
+    return {"inline": _inline(old, new), "tables": tables, "figures": figures}
+
+
+def _rows(old: dict, new: dict) -> list[dict]:
+    changes = []
+    for table in sorted(set(old) | set(new)):
+        a, b = old.get(table, {}), new.get(table, {})
+        for key in sorted(set(a) | set(b)):
+            label = ", ".join(key)
+            if key not in a:
+                changes.append({"table": table, "key": label, "change": "added"})
+            elif key not in b:
+                changes.append({"table": table, "key": label, "change": "removed"})
+            elif a[key] != b[key]:
+                columns = {c: [a[key].get(c), b[key].get(c)] for c in sorted(set(a[key]) | set(b[key]))
+                           if a[key].get(c) != b[key].get(c)}
+                changes.append({"table": table, "key": label, "change": "changed", "columns": columns})
+    return changes
+
+
+def compare(old: Edition, new: Edition) -> dict:
+    """Everything a reader would see changed, chapter by chapter, then the data."""
+    chapters = {}
+    for stem, chapter in new.chapters.items():
+        change = chapter_changes(old.chapters.get(stem), chapter) if stem in old.chapters else None
+        if change and any(change.values()):
+            chapters[stem] = change
+    for claim in sorted(set(old.verdicts) | set(new.verdicts)):
+        a, b = old.verdicts.get(claim), new.verdicts.get(claim)
+        if (a or {}).get("verdict") != (b or {}).get("verdict"):
+            stem = (b or a).get("chapter") or "(no chapter)"
+            entry = chapters.setdefault(stem, {"inline": [], "tables": {}, "figures": []})
+            entry.setdefault("verdicts", []).append({
+                "claim": claim, "old": (a or {}).get("verdict"), "new": (b or {}).get("verdict"),
+                "rationale": (b or a).get("rationale", "")})
+    files = [{"path": path, "old": old.hashes.get(path), "new": new.hashes.get(path)}
+             for path in sorted(set(old.hashes) | set(new.hashes)) if old.hashes.get(path) != new.hashes.get(path)]
+    return {
+        "old": old.label,
+        "new": new.label,
+        "chapters_added": [s for s in new.chapters if s not in old.chapters],
+        "chapters_removed": [s for s in old.chapters if s not in new.chapters],
+        "chapters": chapters,
+        "data": {"files": files, "rows": _rows(old.rows, new.rows)},
+    }

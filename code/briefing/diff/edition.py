@@ -1,0 +1,165 @@
+"""What one edition shows a reader, read from its files (nothing is executed).
+
+* chapters: the ``book: chapters`` and ``appendices`` of ``_quarto.yml``, in order;
+* per chapter, from ``chapters/_notebooks/NAME.ipynb``: every inline value (its
+  expression, the ``.qmd`` line, the value as printed), every table (a cell
+  labelled ``tbl-…``: its cells as text, from the HTML it printed) and every
+  figure (a cell labelled ``fig-…``: the SHA-256 of its SVG);
+* the verdicts of ``data/claims.csv`` (id, chapter, verdict, rationale);
+* the data: each file's SHA-256, and the rows of each table with a primary key.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import yaml
+
+from briefing.diff.tree import RevisionError, Tree
+
+INLINE_TAG = "inline-expression"
+NOTEBOOKS = "chapters/_notebooks"
+LABEL = re.compile(r"^#\|\s*label:\s*[\"']?([\w-]+)", re.M)
+
+
+@dataclass
+class Inline:
+    expr: str
+    line: int
+    value: str
+
+
+@dataclass
+class Chapter:
+    stem: str
+    source: str
+    inline: list[Inline] = field(default_factory=list)
+    tables: dict[str, list[list[str]]] = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Edition:
+    label: str
+    chapters: dict[str, Chapter]
+    verdicts: dict[str, dict[str, str]]
+    hashes: dict[str, str]
+    rows: dict[str, dict[tuple, dict[str, str]]]
+
+
+def chapter_sources(tree: Tree) -> list[str]:
+    """The chapter files ``_quarto.yml`` lists, in reading order."""
+    text = tree.text("_quarto.yml")
+    if text is None:
+        raise RevisionError(f"_quarto.yml is missing at {tree.label}")
+    try:
+        config = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise RevisionError(f"_quarto.yml at {tree.label}: not valid YAML ({exc.__class__.__name__})") from None
+    book = config.get("book") if isinstance(config, dict) else None
+    found: list[str] = []
+
+    def walk(entries):
+        for entry in entries or []:
+            if isinstance(entry, str):
+                found.append(entry)
+            elif isinstance(entry, dict):
+                walk(entry.get("chapters"))
+
+    if isinstance(book, dict):
+        walk(book.get("chapters"))
+        walk(book.get("appendices"))
+    return found
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _table_cells(html: str) -> list[list[str]]:
+    from lxml import html as lxml_html
+
+    root = lxml_html.fromstring(html)
+    return [[" ".join(cell.text_content().split()) for cell in row.xpath("./th|./td")] for row in root.xpath("//tr")]
+
+
+def read_chapter(tree: Tree, source: str) -> Chapter:
+    stem = PurePosixPath(source).stem
+    chapter = Chapter(stem, source)
+    path = f"{NOTEBOOKS}/{stem}.ipynb"
+    text = tree.text(path)
+    if text is None:
+        return chapter
+    try:
+        nb = json.loads(text)
+        cells = nb["cells"]
+    except (ValueError, KeyError, TypeError):
+        raise RevisionError(f"{path} at {tree.label}: not a notebook") from None
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source_text = _text(cell.get("source", ""))
+        meta = cell.get("metadata", {})
+        line = int(meta.get("briefing", {}).get("line", 0))
+        outputs = [o for o in cell.get("outputs", []) if o.get("output_type") in ("execute_result", "display_data")]
+        if INLINE_TAG in meta.get("tags", []):
+            data = next((o["data"] for o in outputs if o.get("data")), {})
+            value = _text(data.get("text/markdown", data.get("text/plain", "")))
+            chapter.inline.append(Inline(source_text, line, value))
+            continue
+        label = LABEL.search(source_text)
+        if not label:
+            continue
+        name = label.group(1)
+        data = next((o["data"] for o in outputs if o.get("data")), {})
+        if name.startswith("tbl-"):
+            if "text/html" in data:
+                chapter.tables[name] = _table_cells(_text(data["text/html"]))
+            elif "text/markdown" in data:
+                chapter.tables[name] = [[c.strip() for c in row.strip().strip("|").split("|")]
+                                        for row in _text(data["text/markdown"]).splitlines()
+                                        if row.strip().startswith("|") and not set(row) <= set("|-: ")]
+        elif name.startswith("fig-"):
+            svg = data.get("image/svg+xml") or data.get("image/png")
+            if svg is not None:
+                chapter.figures[name] = hashlib.sha256(_text(svg).encode()).hexdigest()
+    return chapter
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def read_edition(tree: Tree) -> Edition:
+    chapters = {}
+    for source in chapter_sources(tree):
+        chapter = read_chapter(tree, source)
+        chapters[chapter.stem] = chapter
+    hashes = {path: hashlib.sha256(tree.read(path) or b"").hexdigest() for path in tree.files("data")}
+    rows: dict[str, dict[tuple, dict[str, str]]] = {}
+    descriptor = tree.text("data/datapackage.json")
+    if descriptor:
+        try:
+            resources = json.loads(descriptor).get("resources", [])
+        except (ValueError, AttributeError):
+            raise RevisionError(f"data/datapackage.json at {tree.label}: not valid JSON") from None
+        for res in resources:
+            key = (res.get("schema") or {}).get("primaryKey") if isinstance(res, dict) else None
+            text = tree.text(f"data/{res.get('path')}") if key else None
+            if text is None:
+                continue
+            key = [key] if isinstance(key, str) else list(key)
+            rows[res["path"]] = {tuple(row.get(k, "") for k in key): row for row in _csv_rows(text)}
+    verdicts = {}
+    claims = tree.text("data/claims.csv")
+    if claims:
+        for row in _csv_rows(claims):
+            if row.get("claim_id"):
+                verdicts[row["claim_id"]] = {k: row.get(k, "") for k in ("chapter", "verdict", "rationale")}
+    return Edition(tree.label, chapters, verdicts, hashes, rows)

@@ -1,0 +1,147 @@
+"""`briefing diff` (issue 13): two editions made in a temporary git repository (a prose edit, a data
+change that moves an inline value, a table cell and a verdict, an added chapter); the report names
+exactly those changes and nothing else, without executing anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EPOCH, run_build
+
+QUARTO = "project:\n  type: book\nbook:\n  title: Editions\n  chapters:\n    - index.qmd\n    - chapters/a.qmd\n{more}"
+CHAPTER_A = """---
+title: "A"
+---
+
+```{{python}}
+#| include: false
+import pandas as pd
+frame = pd.read_csv("data/figures.csv")
+value = int(frame.set_index("id").loc["x", "value"])
+```
+
+{prose}
+
+The figure for x is `{{python}} value`.
+
+```{{python}}
+#| label: tbl-figures
+#| tbl-cap: "The figures (data/figures.csv)"
+frame.set_index("id")
+```
+"""
+DESCRIPTOR = {"name": "editions", "resources": [
+    {"name": "figures", "path": "figures.csv", "schema": {"fields": [{"name": "id"}, {"name": "value"}], "primaryKey": ["id"]}},
+    {"name": "claims", "path": "claims.csv", "schema": {"fields": [{"name": "claim_id"}], "primaryKey": ["claim_id"]}},
+]}
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_AUTHOR_DATE": f"@{EPOCH} +0000",
+           "GIT_COMMITTER_DATE": f"@{EPOCH} +0000"}
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def write(repo: Path, name: str, text: str) -> None:
+    (repo / name).parent.mkdir(parents=True, exist_ok=True)
+    (repo / name).write_text(text, encoding="utf-8")
+
+
+def commit(repo: Path, message: str) -> str:
+    """Build (so the notebooks are the edition's), then commit with the data package's descriptor."""
+    descriptor = repo / "data/datapackage.json"
+    descriptor.unlink(missing_ok=True)  # the build would hold this toy package to the briefing's rules
+    code, out, err = run_build(repo, "--to", "html")
+    assert code == 0, err
+    descriptor.write_text(json.dumps(DESCRIPTOR, indent=1), encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("editions")
+    git(repo, "init", "-q")
+    write(repo, ".gitignore", "_book/\n.briefing-cache/\n")
+    write(repo, "_quarto.yml", QUARTO.format(more=""))
+    write(repo, "index.qmd", "# Editions {.unnumbered}\n\nTwo editions.\n")
+    write(repo, "chapters/a.qmd", CHAPTER_A.format(prose="A first sentence."))
+    write(repo, "data/figures.csv", "id,value\nx,5\ny,9\n")
+    write(repo, "data/claims.csv", "claim_id,chapter,verdict,rationale\nC01,a,accurate,the figure is 5\n")
+    first = commit(repo, "first edition")
+    write(repo, "chapters/a.qmd", CHAPTER_A.format(prose="A first sentence, now rewritten."))
+    write(repo, "data/figures.csv", "id,value\nx,7\ny,9\n")
+    write(repo, "data/claims.csv", "claim_id,chapter,verdict,rationale\nC01,a,inaccurate,the figure is 7\n")
+    write(repo, "chapters/b.qmd", "# B\n\nA new chapter.\n")
+    write(repo, "_quarto.yml", QUARTO.format(more="    - chapters/b.qmd\n"))
+    second = commit(repo, "second edition")
+    return repo, first, second
+
+
+def diff(repo: Path, *args: str):
+    return subprocess.run([sys.executable, "-m", "briefing.cli", "diff", "--project", str(repo), *args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_the_diff_names_exactly_the_changes(editions):
+    repo, first, second = editions
+    result = diff(repo, first, second, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    line = CHAPTER_A.format(prose="A first sentence, now rewritten.").splitlines().index(
+        "The figure for x is `{python} value`.") + 1
+    assert report["chapters_added"] == ["b"] and report["chapters_removed"] == []
+    assert report["chapters"] == {"a": {
+        "inline": [{"expr": "value", "line": line, "old": "5", "new": "7"}],
+        "tables": {"tbl-figures": {"cells": [{"row": "x", "column": "value", "old": "5", "new": "7"}]}},
+        "figures": [],
+        "verdicts": [{"claim": "C01", "old": "accurate", "new": "inaccurate", "rationale": "the figure is 7"}],
+    }}
+    assert report["data"]["rows"] == [
+        {"table": "claims.csv", "key": "C01", "change": "changed",
+         "columns": {"rationale": ["the figure is 5", "the figure is 7"], "verdict": ["accurate", "inaccurate"]}},
+        {"table": "figures.csv", "key": "x", "change": "changed", "columns": {"value": ["5", "7"]}},
+    ]
+    assert [f["path"] for f in report["data"]["files"]] == ["data/claims.csv", "data/figures.csv"]
+
+
+def test_text_and_markdown_say_the_same(editions):
+    repo, first, second = editions
+    text = diff(repo, first, second).stdout
+    assert "chapter added: b" in text and "verdict C01: accurate → inaccurate (the figure is 7)" in text
+    assert "value: 5 → 7" in text and "row 'x', column 'value': 5 → 7" in text
+    markdown = diff(repo, first, second, "--markdown").stdout
+    assert markdown.startswith("# Changes from") and "## a" in markdown and "- chapter added: `b`" in markdown
+
+
+def test_the_defaults_are_the_last_release_and_the_working_tree(editions):
+    repo, first, second = editions
+    assert "No change a reader would see." in diff(repo).stdout  # no release yet: HEAD against the work tree
+    git(repo, "tag", "v1.0.0", first)
+    try:
+        assert json.loads(diff(repo, "--json").stdout)["chapters_added"] == ["b"]
+    finally:
+        git(repo, "tag", "-d", "v1.0.0")
+
+
+def test_a_missing_revision_or_a_broken_notebook_is_one_line(editions, tmp_path):
+    repo, first, second = editions
+    result = diff(repo, "v9.9.9", second)
+    assert result.returncode == 1 and result.stderr == f"error: revision 'v9.9.9' does not exist in {repo}\n"
+    notebook = repo / "chapters/_notebooks/a.ipynb"
+    saved = notebook.read_bytes()
+    notebook.write_text("{ not json", encoding="utf-8")
+    try:
+        result = diff(repo, first)
+        assert result.returncode == 1
+        assert result.stderr == "error: chapters/_notebooks/a.ipynb at the working tree: not a notebook\n"
+    finally:
+        notebook.write_bytes(saved)

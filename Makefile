@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: all book test bench check lock clean
+.PHONY: all book test bench check lock clean release
 
 all: book
 
@@ -23,6 +23,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
+release: $(STAMP)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
+	$(BIN)/briefing release $(VERSION)
+
 check: $(STAMP)
 	$(BIN)/briefing check
 
@@ -32,4 +36,4 @@ lock:
 	$(BIN)/python tools/sync_environment.py
 
 clean:
-	rm -rf _book .briefing-cache .book-staging-*
+	rm -rf _book .briefing-cache .book-staging-* dist

@@ -1,4 +1,4 @@
-"""The ``briefing`` command: ``build``, ``preview``, ``diff``, ``check`` and ``arch``.
+"""The ``briefing`` command: ``build``, ``preview``, ``diff``, ``release``, ``check`` and ``arch``.
 
 Every command reports bad input as one line on stderr and a non-zero exit,
 never a traceback: Ctrl-C (or SIGTERM) ends any of them with exit 130 after
@@ -30,6 +30,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     from briefing.diff import report
 
     return report.main(args)
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from briefing.release import cut
+
+    return cut.main(args)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -71,6 +77,12 @@ def make_parser() -> argparse.ArgumentParser:
     form.add_argument("--json", action="store_true", help="one JSON object, for tools")
     form.add_argument("--markdown", action="store_true", help="Markdown, for a page")
     p_diff.set_defaults(func=_cmd_diff)
+
+    p_release = sub.add_parser("release", help="cut release VERSION: changelog, tag, dist/ artifacts (make release)")
+    p_release.add_argument("version", help="MAJOR.MINOR.PATCH, after the last release")
+    p_release.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
+    p_release.add_argument("--test-command", default="make test", help="what must pass first (default: make test)")
+    p_release.set_defaults(func=_cmd_release)
 
     p_check = sub.add_parser("check", help="validate the data package in data/")
     p_check.add_argument("--data", default=None, help="data folder (default: the briefing's data/)")

@@ -41,7 +41,10 @@ class Version:
 
 
 def version_of(root: Path) -> Version:
-    """``git describe`` and the last commit's date; SOURCE_DATE_EPOCH from that commit."""
+    """The edition's version: CITATION.cff's (see :mod:`briefing.release.version`), with the commit
+    when the work is past its release; ``git describe`` when CITATION.cff has none. SOURCE_DATE_EPOCH
+    from the last commit, so a release rebuilt from its commit is the same to the byte."""
+    from briefing.release import version as release_version
 
     def git(*args):
         try:
@@ -50,11 +53,18 @@ def version_of(root: Path) -> Version:
             return ""
         return out.stdout.strip() if out.returncode == 0 else ""
 
-    describe = git("describe", "--tags", "--always", "--dirty") or "unversioned"
     epoch_text = git("log", "-1", "--format=%ct")
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH") or epoch_text or 0)
     date = git("log", "-1", "--format=%cs") or time.strftime("%Y-%m-%d", time.gmtime(epoch))
-    return Version(describe, date, epoch)
+    number, released = release_version.read(root)
+    if number is None:
+        return Version(git("describe", "--tags", "--always", "--dirty") or "unversioned", date, epoch)
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    at_release = commit and git("describe", "--tags", "--exact-match", "HEAD") == f"v{number}" and not dirty
+    if at_release or not commit:
+        return Version(number, released or date, epoch)
+    return Version(f"{number}+{commit}{'.dirty' if dirty else ''}", date, epoch)
 
 
 def quarto_version() -> tuple[int, ...] | None:

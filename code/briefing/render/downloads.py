@@ -32,12 +32,12 @@ def package_files(data: Path) -> list[str]:
                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(data).parts))
 
 
-def zip_bytes(data: Path, names: list[str]) -> bytes:
-    """A deterministic zip of ``names`` (relative to ``data``) under ``data/``."""
+def zip_bytes(data: Path, names: list[str], prefix: str = "data/") -> bytes:
+    """A deterministic zip of ``names`` (relative to ``data``) under ``prefix``: fixed times and modes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in names:
-            info = zipfile.ZipInfo(f"data/{name}", date_time=EPOCH)
+            info = zipfile.ZipInfo(f"{prefix}{name}", date_time=EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o100644 << 16
             info.create_system = 3

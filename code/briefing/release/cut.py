@@ -1,0 +1,142 @@
+"""``briefing release VERSION`` (``make release VERSION=x.y.z``): cut a release and build its artifacts.
+
+1. The work tree must be clean and the tests must pass (``make test``, or ``--test-command``).
+2. ``CHANGELOG.md`` gets an entry: the version, its date, the commit it was cut from, a line for
+   the human to say why, and what changed for a reader (``briefing diff`` against the previous
+   release, in Markdown). CITATION.cff gets the version and ``date-released``.
+3. That is committed as "Release x.y.z" and tagged ``vx.y.z``.
+4. The book is built from that commit, and ``dist/`` gets ``deepseek-r1-what-holds-x.y.z.pdf``,
+   ``deepseek-r1-what-holds-x.y.z-site.zip`` (the site, fixed times and modes) and ``SHA256SUMS``.
+
+Run again at the release's own commit (the tag), it skips steps 2 and 3 and rebuilds the
+artifacts, which come out the same to the byte: that is how a release is checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from briefing.release import version as release_version
+
+CHANGELOG = "CHANGELOG.md"
+HEADER = """# Changelog
+
+Each release of the briefing, newest first: what changed for a reader (written by `briefing diff`
+against the previous release) and, under "Why", what the authors say about it. Each entry names the
+commit it was cut from; the release itself is the commit tagged `vX.Y.Z`.
+"""
+DIST = "dist"
+
+
+class ReleaseError(Exception):
+    """A release that cannot be cut: one line for the user."""
+
+
+def git(root: Path, *args: str, check: bool = True) -> str:
+    result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    if check and result.returncode != 0:
+        raise ReleaseError(f"git {' '.join(args)}: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout.strip()
+
+
+def previous_release(root: Path) -> str | None:
+    tags = git(root, "tag", "--list", "v[0-9]*", "--sort=-v:refname").split()
+    return tags[0] if tags else None
+
+
+def changelog_entry(root: Path, version: str, date: str, commit: str, previous: str | None) -> str:
+    """The entry for ``version``: header, the why to fill in, and the diff as Markdown."""
+    from briefing.diff.compare import compare
+    from briefing.diff.edition import read_edition
+    from briefing.diff.report import lines
+    from briefing.diff.tree import WORKTREE, Tree
+
+    head = f"## {version} — {date}\n\nCut from commit {commit[:12]}."
+    if previous is None:
+        return (f"{head} The first release: the edition as it stands, nothing earlier to compare with.\n\n"
+                "Why: (the authors say why here)\n")
+    diff = compare(read_edition(Tree(root, previous)), read_edition(Tree(root, WORKTREE)))
+    body = [line.replace("## ", "#### ", 1) if line.startswith("## ") else line
+            for line in lines(diff, markdown=True)[2:]]
+    return f"{head} Changes since {previous}:\n\n" + "\n".join(body).rstrip() + "\n\nWhy: (the authors say why here)\n"
+
+
+def add_entry(root: Path, entry: str) -> None:
+    path = root / CHANGELOG
+    text = path.read_text(encoding="utf-8") if path.is_file() else HEADER
+    head, sep, rest = text.partition("\n## ")
+    path.write_text(f"{head.rstrip()}\n\n{entry.rstrip()}\n" + (f"\n## {rest}" if sep else ""), encoding="utf-8")
+
+
+def artifacts(root: Path, version: str, out=sys.stdout) -> list[str]:
+    """Build the book from the current commit and write dist/: the PDF, the site zip, SHA256SUMS."""
+    from briefing.render.build import Builder
+    from briefing.render.downloads import zip_bytes
+    from briefing.render.output import files_under
+    from briefing.render.project import load_book
+    from briefing.render.render import slug
+
+    book = load_book(root)
+    target = Builder(root, out=out, live=False, list_files=False).build()
+    if git(root, "status", "--porcelain", "--untracked-files=no"):
+        raise ReleaseError("the build changed committed files (stale notebooks?): build, commit, and release again")
+    name = slug(book.title)
+    dist = root / DIST
+    dist.mkdir(exist_ok=True)
+    pdf = f"{name}-{version}.pdf"
+    site = f"{name}-{version}-site.zip"
+    (dist / pdf).write_bytes((target / f"{name}.pdf").read_bytes())
+    files = [f for f in files_under(target) if not f.startswith(".")]
+    (dist / site).write_bytes(zip_bytes(target, files, prefix=f"{name}-{version}/"))
+    sums = "".join(f"{hashlib.sha256((dist / f).read_bytes()).hexdigest()}  {f}\n" for f in sorted([pdf, site]))
+    (dist / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    return [pdf, site, "SHA256SUMS"]
+
+
+def release(root: Path, version: str, test_command: str, out=sys.stdout) -> int:
+    say = lambda text: print(text, file=out, flush=True)  # noqa: E731
+    if not release_version.SEMVER.match(version):
+        raise ReleaseError(f"VERSION={version!r}: a release number is MAJOR.MINOR.PATCH, such as 1.0.0")
+    if git(root, "status", "--porcelain"):
+        raise ReleaseError("the work tree has uncommitted changes: commit or stash them first (`git status`)")
+    tag = f"v{version}"
+    at_tag = git(root, "describe", "--tags", "--exact-match", "HEAD", check=False) == tag
+    if not at_tag and git(root, "tag", "--list", tag):
+        raise ReleaseError(f"{tag} already exists at another commit")
+    previous = previous_release(root)
+    if not at_tag and previous and release_version.key(version) <= release_version.key(previous[1:]):
+        raise ReleaseError(f"{version} is not after the last release, {previous[1:]}")
+    say(f"release: running the tests ({test_command})")
+    if subprocess.run(shlex.split(test_command), cwd=root, check=False).returncode != 0:
+        raise ReleaseError(f"the tests failed ({test_command}): nothing was released")
+    if not at_tag:
+        commit = git(root, "rev-parse", "HEAD")
+        date = time.strftime("%Y-%m-%d", time.gmtime())
+        add_entry(root, changelog_entry(root, version, date, commit, previous))
+        release_version.write(root, version, date)
+        git(root, "add", CHANGELOG, release_version.CITATION)
+        git(root, "commit", "-q", "-m", f"Release {version}")
+        git(root, "tag", tag)
+        say(f"release: committed and tagged {tag}; edit the 'Why' of {CHANGELOG} in a follow-up commit")
+    else:
+        say(f"release: HEAD is {tag}: rebuilding its artifacts")
+    for name in artifacts(root, version, out):
+        say(f"release: wrote {DIST}/{name}")
+    return 0
+
+
+def main(args) -> int:
+    root = Path(args.project).resolve() if args.project else __import__("briefing.paths", fromlist=["ROOT"]).ROOT
+    from briefing.files import FileProblem
+    from briefing.render import BuildError
+
+    try:
+        return release(root, args.version, args.test_command)
+    except (ReleaseError, BuildError, FileProblem) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,109 @@
+"""Releases (issue 13): the version lives in CITATION.cff and the build reads it; `briefing release`
+refuses a dirty tree or failing tests, writes the changelog from `briefing diff`, tags, and builds
+dist/ artifacts that a second run from the same commit reproduces to the byte."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from briefing.release import version as release_version
+from conftest import EPOCH, run_build
+from test_diff import git, write
+
+CITATION = """cff-version: 1.2.0
+message: "Cite it."
+title: "Editions"
+authors:
+  - name: "Someone"
+version: 0.1.0
+preferred-citation:
+  type: report
+  title: "Editions"
+  authors:
+    - name: "Someone"
+  version: 0.1.0
+"""
+
+
+def release(repo: Path, *args: str):
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "BRIEFING_ROOT")}
+    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.org")
+    return subprocess.run([sys.executable, "-m", "briefing.cli", "release", "--project", str(repo), *args],
+                          capture_output=True, text=True, check=False, env=env)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    repo = tmp_path / "book"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo, ".gitignore", "_book/\n.briefing-cache/\ndist/\n")
+    write(repo, "_quarto.yml", "project:\n  type: book\nbook:\n  title: Editions\n  chapters:\n    - index.qmd\n"
+                               "    - chapters/a.qmd\n")
+    write(repo, "index.qmd", "# Editions {.unnumbered}\n\nA book.\n")
+    write(repo, "chapters/a.qmd", "# A\n\n```{python}\nx = 6 * 7\n```\n\nThe answer is `{python} x`.\n")
+    write(repo, "CITATION.cff", CITATION)
+    code, out, err = run_build(repo)
+    assert code == 0, err
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "first")
+    return repo
+
+
+def sums(repo: Path) -> str:
+    return (repo / "dist/SHA256SUMS").read_text(encoding="utf-8")
+
+
+def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo):
+    result = release(repo, "1.0.0", "--test-command", "true")
+    assert result.returncode == 0, result.stderr
+    assert release_version.read(repo)[0] == "1.0.0"
+    assert git(repo, "describe", "--tags", "--exact-match", "HEAD").strip() == "v1.0.0"
+    changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## 1.0.0 — " in changelog and "The first release" in changelog
+    names = sorted(p.name for p in (repo / "dist").iterdir())
+    assert names == ["SHA256SUMS", "editions-1.0.0-site.zip", "editions-1.0.0.pdf"]
+    listed = zipfile.ZipFile(repo / "dist/editions-1.0.0-site.zip").namelist()
+    assert "editions-1.0.0/index.html" in listed and "editions-1.0.0/chapters/a.html" in listed
+    assert 'version <span class="version">1.0.0</span>' in (repo / "_book/index.html").read_text(encoding="utf-8")
+    first = sums(repo)
+
+    for leftover in ("dist", "_book", ".briefing-cache"):
+        shutil.rmtree(repo / leftover)
+    again = release(repo, "1.0.0", "--test-command", "true")
+    assert again.returncode == 0, again.stderr
+    assert "rebuilding its artifacts" in again.stdout
+    assert sums(repo) == first
+
+    # the next release's changelog entry is `briefing diff` against this one
+    write(repo, "chapters/a.qmd", "# A\n\n```{python}\nx = 6 * 8\n```\n\nThe answer is `{python} x`.\n")
+    code, out, err = run_build(repo)
+    assert code == 0, err
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a new answer")
+    result = release(repo, "1.1.0", "--test-command", "true")
+    assert result.returncode == 0, result.stderr
+    entry = (repo / "CHANGELOG.md").read_text(encoding="utf-8").split("## 1.0.0")[0]
+    assert "## 1.1.0" in entry and "Changes since v1.0.0" in entry and "`x`: 42 → 48" in entry
+
+
+def test_a_dirty_tree_failing_tests_or_an_old_number_release_nothing(repo):
+    head = git(repo, "rev-parse", "HEAD")
+    write(repo, "chapters/a.qmd", "# A\n\nEdited, not committed.\n")
+    result = release(repo, "1.0.0", "--test-command", "true")
+    assert result.returncode == 1 and result.stderr.startswith("error: the work tree has uncommitted changes")
+    git(repo, "checkout", "--", "chapters/a.qmd")
+    result = release(repo, "1.0.0", "--test-command", "false")
+    assert result.returncode == 1 and "the tests failed (false): nothing was released" in result.stderr
+    result = release(repo, "1.0", "--test-command", "true")
+    assert result.returncode == 1 and "MAJOR.MINOR.PATCH" in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "tag").strip()
+    assert not (repo / "dist").exists() and release_version.read(repo)[0] == "0.1.0"

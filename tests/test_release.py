@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from briefing.release import version as release_version
+from briefing.render.build import version_of
 from conftest import EPOCH, run_build
 from test_diff import git, write
 
@@ -92,7 +93,18 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     result = release(repo, "1.1.0", "--test-command", "true")
     assert result.returncode == 0, result.stderr
     entry = (repo / "CHANGELOG.md").read_text(encoding="utf-8").split("## 1.0.0")[0]
-    assert "## 1.1.0" in entry and "Changes since v1.0.0" in entry and "`x`: 42 → 48" in entry
+    assert "## 1.1.0" in entry and "Changes since 1.0.0" in entry and "`x`: 42 → 48" in entry
+
+    # a clone without the tags still knows its releases, from the changelog
+    git(repo, "tag", "-d", "v1.0.0", "v1.1.0")
+    from briefing.diff.tree import last_release
+    from briefing.release.history import releases
+
+    assert version_of(repo).describe == "1.1.0"
+    assert [r.version for r in releases(repo)] == ["1.0.0", "1.1.0"]
+    assert last_release(repo) == releases(repo)[-1].commit
+    write(repo, "index.qmd", "# Editions {.unnumbered}\n\nA book, edited.\n")
+    assert version_of(repo).describe.startswith("1.1.0+") and version_of(repo).describe.endswith(".dirty")
 
 
 def test_a_dirty_tree_failing_tests_or_an_old_number_release_nothing(repo):

@@ -64,6 +64,12 @@ class Tree:
 
 
 def last_release(root: Path) -> str:
-    """The newest release tag (``v1.2.3``, by version), else HEAD when nothing was released yet."""
+    """The newest release: its tag (``v1.2.3``), else the commit CHANGELOG.md says it was cut from
+    (tags do not travel with every clone), else HEAD when nothing was released yet."""
+    from briefing.release.history import releases
+
     tags = _git(Path(root), "tag", "--list", "v[0-9]*", "--sort=-v:refname").stdout.decode().split()
-    return tags[0] if tags else "HEAD"
+    recorded = releases(Path(root))
+    if tags and (not recorded or tags[0] == f"v{recorded[-1].version}"):
+        return tags[0]
+    return recorded[-1].commit if recorded else (tags[0] if tags else "HEAD")

@@ -44,12 +44,15 @@ def git(root: Path, *args: str, check: bool = True) -> str:
     return result.stdout.strip()
 
 
-def previous_release(root: Path) -> str | None:
-    tags = git(root, "tag", "--list", "v[0-9]*", "--sort=-v:refname").split()
-    return tags[0] if tags else None
+def previous_release(root: Path) -> tuple[str, str] | None:
+    """``(version, revision)`` of the last release, from the changelog (the revision it was cut from)."""
+    from briefing.release.history import releases
+
+    recorded = releases(root)
+    return (recorded[-1].version, recorded[-1].commit) if recorded else None
 
 
-def changelog_entry(root: Path, version: str, date: str, commit: str, previous: str | None) -> str:
+def changelog_entry(root: Path, version: str, date: str, commit: str, previous: tuple[str, str] | None) -> str:
     """The entry for ``version``: header, the why to fill in, and the diff as Markdown."""
     from briefing.diff.compare import compare
     from briefing.diff.edition import read_edition
@@ -60,10 +63,10 @@ def changelog_entry(root: Path, version: str, date: str, commit: str, previous: 
     if previous is None:
         return (f"{head} The first release: the edition as it stands, nothing earlier to compare with.\n\n"
                 "Why: (the authors say why here)\n")
-    diff = compare(read_edition(Tree(root, previous)), read_edition(Tree(root, WORKTREE)))
+    diff = compare(read_edition(Tree(root, previous[1])), read_edition(Tree(root, WORKTREE)))
     body = [line.replace("## ", "#### ", 1) if line.startswith("## ") else line
             for line in lines(diff, markdown=True)[2:]]
-    return f"{head} Changes since {previous}:\n\n" + "\n".join(body).rstrip() + "\n\nWhy: (the authors say why here)\n"
+    return f"{head} Changes since {previous[0]}:\n\n" + "\n".join(body).rstrip() + "\n\nWhy: (the authors say why here)\n"
 
 
 def add_entry(root: Path, entry: str) -> None:
@@ -109,8 +112,8 @@ def release(root: Path, version: str, test_command: str, out=sys.stdout) -> int:
     if not at_tag and git(root, "tag", "--list", tag):
         raise ReleaseError(f"{tag} already exists at another commit")
     previous = previous_release(root)
-    if not at_tag and previous and release_version.key(version) <= release_version.key(previous[1:]):
-        raise ReleaseError(f"{version} is not after the last release, {previous[1:]}")
+    if not at_tag and previous and release_version.key(version) <= release_version.key(previous[0]):
+        raise ReleaseError(f"{version} is not after the last release, {previous[0]}")
     say(f"release: running the tests ({test_command})")
     if subprocess.run(shlex.split(test_command), cwd=root, check=False).returncode != 0:
         raise ReleaseError(f"the tests failed ({test_command}): nothing was released")

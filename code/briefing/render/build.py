@@ -59,9 +59,11 @@ def version_of(root: Path) -> Version:
     number, released = release_version.read(root)
     if number is None:
         return Version(git("describe", "--tags", "--always", "--dirty") or "unversioned", date, epoch)
+    from briefing.release.history import is_release_commit
+
     commit = git("rev-parse", "--short", "HEAD")
     dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    at_release = commit and git("describe", "--tags", "--exact-match", "HEAD") == f"v{number}" and not dirty
+    at_release = bool(commit) and is_release_commit(root, number)
     if at_release or not commit:
         return Version(number, released or date, epoch)
     return Version(f"{number}+{commit}{'.dirty' if dirty else ''}", date, epoch)

@@ -59,6 +59,14 @@ def repo(tmp_path):
     return repo
 
 
+def text_of(path: Path) -> str:
+    import re
+
+    html = path.read_text(encoding="utf-8")
+    main = re.search(r"<main.*?</main>", html, re.S).group(0)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", main)).replace("&#39;", "'")
+
+
 def sums(repo: Path) -> str:
     return (repo / "dist/SHA256SUMS").read_text(encoding="utf-8")
 
@@ -76,6 +84,8 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     assert "editions-1.0.0/index.html" in listed and "editions-1.0.0/chapters/a.html" in listed
     assert 'version <span class="version">1.0.0</span>' in (repo / "_book/index.html").read_text(encoding="utf-8")
     first = sums(repo)
+    assert "the first release of the briefing" in text_of(repo / "_book/what-changed.html")
+    assert "Last changed in version 1.0.0 (" in text_of(repo / "_book/chapters/a.html")
 
     for leftover in ("dist", "_book", ".briefing-cache"):
         shutil.rmtree(repo / leftover)
@@ -95,6 +105,15 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     entry = (repo / "CHANGELOG.md").read_text(encoding="utf-8").split("## 1.0.0")[0]
     assert "## 1.1.0" in entry and "Changes since 1.0.0" in entry and "`x`: 42 → 48" in entry
 
+    # the book says which edition it is and what changed, chapter by chapter
+    page = text_of(repo / "_book/what-changed.html")
+    assert "This edition is version 1.1.0, released on" in page and "since version 1.0.0" in page
+    assert "Last changed in version 1.1.0" in text_of(repo / "_book/chapters/a.html")
+    assert "Last changed in version 1.0.0" in text_of(repo / "_book/index.html")
+    if shutil.which("pdftotext"):
+        pdf = subprocess.run(["pdftotext", str(repo / "_book/editions.pdf"), "-"], capture_output=True, text=True).stdout
+        assert "What changed" in pdf and "Last changed in version 1.1.0" in pdf
+
     # a clone without the tags still knows its releases, from the changelog
     git(repo, "tag", "-d", "v1.0.0", "v1.1.0")
     from briefing.diff.tree import last_release
@@ -105,6 +124,12 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     assert last_release(repo) == releases(repo)[-1].commit
     write(repo, "index.qmd", "# Editions {.unnumbered}\n\nA book, edited.\n")
     assert version_of(repo).describe.startswith("1.1.0+") and version_of(repo).describe.endswith(".dirty")
+    write(repo, "chapters/a.qmd", "# A\n\n```{python}\nx = 6 * 9\n```\n\nThe answer is `{python} x`.\n")
+    code, out, err = run_build(repo, "--to", "html")
+    assert code == 0, err
+    page = text_of(repo / "_book/what-changed.html")
+    assert "This edition is not a release" in page and "after version 1.1.0" in page and "48 → 54" in page
+    assert "changed since, not yet released" in text_of(repo / "_book/chapters/a.html")
 
 
 def test_a_dirty_tree_failing_tests_or_an_old_number_release_nothing(repo):

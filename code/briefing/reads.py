@@ -8,8 +8,9 @@ Two ways in, one record:
   first imported, catches everything else: an ``open`` of a file under the project's
   ``data/`` (``open()``, ``pandas.read_csv("data/x.csv")``, ``json.load``), a listing
   of a folder under ``data/`` (``os.listdir``, ``os.scandir``, ``glob``, ``Path.iterdir``),
-  and a module imported from ``code/`` outside the ``briefing`` package, whose files
-  every stamp counts anyway.
+  and a module imported from ``code/`` outside the ``briefing`` library, whose files
+  every stamp counts anyway (the library is the package without its tools: the engine, the
+  preview, ``diff`` and ``release``, which a chapter that imports them is stamped with).
 
 ``briefing.data`` reads other files while validating (foreign keys read every table,
 the descriptor is read on every call): those reads are its own, made inside
@@ -44,9 +45,11 @@ def _prefix(folder) -> str:
     return os.path.normpath(str(folder)) + os.sep
 
 
+TOOLS = ("render", "preview", "diff", "release")  # the package's tools, which chapters do not use
 _DATA = _prefix(paths.DATA)
 _CODE = _prefix(paths.CODE)
 _CORE = _prefix(paths.CODE / "briefing")
+_TOOLS = tuple(_prefix(paths.CODE / "briefing" / tool) for tool in TOOLS)
 
 
 def declare(path: str, digest: str) -> None:
@@ -95,7 +98,7 @@ def _hook(event: str, args: tuple) -> None:
                 return
             if where.startswith(_DATA):
                 _OPENED.add(where[len(_DATA):].replace(os.sep, "/"))
-            elif where.startswith(_CODE) and not where.startswith(_CORE):
+            elif where.startswith(_CODE) and (not where.startswith(_CORE) or where.startswith(_TOOLS)):
                 _OPENED.add(_source_of("code/" + where[len(_CODE):]))
             return
         folder = _listing_folder(args[0]) if event.startswith("glob") else (args[0] if args[0] is not None else ".")

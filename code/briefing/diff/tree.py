@@ -22,9 +22,11 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
 class Tree:
     """Files of ``root`` at ``revision`` (a commit, tag or branch), or on disk for :data:`WORKTREE`."""
 
-    def __init__(self, root: Path, revision: str = WORKTREE):
+    def __init__(self, root: Path, revision: str = WORKTREE, overlay: dict[str, bytes] | None = None):
+        """``overlay``: files of the working tree as a build is about to write them (its notebooks)."""
         self.root = Path(root)
         self.revision = revision
+        self.overlay = dict(overlay or {}) if revision == WORKTREE else {}
         self.commit = None
         if revision != WORKTREE:
             found = _git(self.root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
@@ -39,6 +41,8 @@ class Tree:
     def read(self, path: str) -> bytes | None:
         """The file's bytes, or None when it does not exist in this edition."""
         if self.commit is None:
+            if path in self.overlay:
+                return self.overlay[path]
             file = self.root / path
             return file.read_bytes() if file.is_file() else None
         shown = _git(self.root, "show", f"{self.commit}:{path}")

@@ -61,9 +61,17 @@ def _changed(root: Path, old: str, new: str | None, paths: list[str]) -> bool:
     return code == 1
 
 
-def last_changed(root: Path, paths: list[str]) -> tuple[Release | None, bool]:
+def _differs_now(root: Path, commit: str, path: str, overlay: dict[str, bytes]) -> bool:
+    if path in overlay:
+        code = subprocess.run(["git", "-C", str(root), "show", f"{commit}:{path}"], capture_output=True, check=False)
+        return code.returncode != 0 or code.stdout != overlay[path]
+    return _changed(root, commit, None, [path])
+
+
+def last_changed(root: Path, paths: list[str], overlay: dict[str, bytes] | None = None) -> tuple[Release | None, bool]:
     """The release that last changed any of ``paths`` (a chapter and its notebook), and whether they
-    have changed since the last release (an edition not released yet)."""
+    have changed since the last release (an edition not released yet); ``overlay`` holds files as the
+    running build is about to write them."""
     history = releases(root)
     last, previous = None, None
     for release in history:
@@ -73,5 +81,5 @@ def last_changed(root: Path, paths: list[str]) -> tuple[Release | None, bool]:
         elif _changed(root, previous.commit, release.commit, paths):
             last = release
         previous = release
-    since = previous is not None and _changed(root, previous.commit, None, paths)
+    since = previous is not None and any(_differs_now(root, previous.commit, p, overlay or {}) for p in paths)
     return last, since

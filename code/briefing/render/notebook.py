@@ -79,10 +79,13 @@ def compute_stamp(chapter: Chapter, root: Path, execute_options: dict, file_hash
 
 
 def core_files(root: Path) -> list[Path]:
-    """Files every chapter's stamp counts: the ``briefing`` package (the engine excluded) and the lock."""
+    """Files every chapter's stamp counts: the ``briefing`` library (the package without its tools,
+    :data:`briefing.reads.TOOLS`) and the lock."""
+    from briefing.reads import TOOLS
+
     root = Path(root)
     package = root / "code" / "briefing"
-    files = [p for p in package.rglob("*.py") if "render" not in p.relative_to(package).parts
+    files = [p for p in package.rglob("*.py") if p.relative_to(package).parts[0] not in TOOLS
              and "__pycache__" not in p.parts] if package.is_dir() else []
     lock = root / "requirements.lock"
     if lock.is_file():

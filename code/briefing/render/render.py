@@ -26,7 +26,7 @@ from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
 from briefing.render.pdf import compile_pdf, typst_date
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
-from briefing.render import downloads, notebook_page, numbers_appendix, previews, search
+from briefing.render import changes_page, downloads, notebook_page, numbers_appendix, previews, search
 from briefing.render.validation import PackageCheck
 from briefing.render.warm import WarmKernels
 from briefing.render.site import READER_ASSETS, data_read_list, page_of, relative, root_prefix, sidebar
@@ -186,7 +186,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
                html_cache: Cache, reads: list[tuple[str, str]], data_files: list[str]):
     entry, page, _, _ = pages[index]
     meta = {
-        "briefing-notebook": relative(page, f"notebooks/{entry.stem}.html"),
+        "briefing-notebook": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
         "briefing-data-files": data_files,
         "pagetitle": part.title,
         "lang": book.lang,
@@ -217,7 +217,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "pdf-name": pdf_name,
         "version": version.describe,
         "version-date": version.date,
-        "notebook-href": relative(page, f"notebooks/{entry.stem}.html"),
+        "notebook-href": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
         "data-read": data_read_list(reads, relative(page, "data") + "/"),
         "data-zip": downloads.ZIP_PATH if downloads.ZIP_PATH in data_files else "",
     }
@@ -268,8 +268,11 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         chunks.append(piece.markdown)
     if not appendix:
         chunks.append("```{=typst}\n#part[Appendices]\n```")
-    shown = [(entry, None, piece.title, piece.number) for (entry, _, _, _), piece in zip(pages, assembled)]
-    chunks.append(numbers_appendix.markdown(shown, notebooks, numbers_appendix.next_letter([p.number for p in assembled])))
+    kept = [(entry, piece, nb) for (entry, _, _, _), piece, nb in zip(pages, assembled, notebooks)
+            if entry.path not in GENERATED]
+    shown = [(entry, None, piece.title, piece.number) for entry, piece, _ in kept]
+    chunks.append(numbers_appendix.markdown(shown, [nb for _, _, nb in kept],
+                                            numbers_appendix.next_letter([p.number for p in assembled])))
     markdown = "\n\n".join(chunks)
     meta = {
         "lang": book.lang,
@@ -318,6 +321,34 @@ def assemble_book(book: Book, chapters: list[Chapter], notebooks: list, numbered
             for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers)]
 
 
+def add_changes_page(book: Book, version, chapters, notebooks, assembled, assembled_typst, overlay: dict[str, bytes]):
+    """Close the book with the "What changed" page and end each chapter with the release that last
+    changed it (:mod:`briefing.render.changes_page`); a book without a version is left as it is."""
+    from dataclasses import replace
+
+    from briefing.render.project import Entry
+
+    titles = [(entry.path, part.title) for entry, part in zip(book.entries, assembled)]
+    page = changes_page.chapter(book.root, version.describe, titles, overlay)
+    if page is None:
+        return book, chapters, notebooks
+    for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
+        for entry, part in zip(book.entries, parts):
+            line = changes_page.last_changed_line(book.root, entry.path, overlay)
+            if line:
+                part.markdown = part.markdown.rstrip() + f"\n\n::: {{.last-changed}}\n{line}\n:::\n"
+    entry = Entry(path=page.path, part=None, appendix=True)
+    nb = nbmod.build_notebook(page)
+    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
+    for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
+        parts.append(ChapterAssembler(page, nb, None, f"{changes_page.STEM}.html", defaults, None, book.root).run())
+    GENERATED.add(page.path)
+    return replace(book, entries=[*book.entries, entry]), [*chapters, page], [*notebooks, nb]
+
+
+GENERATED: set[Path] = set()
+
+
 @dataclass
 class Rendered:
     """What a render produced: the files of each format in staging, the notebooks to commit,
@@ -347,6 +378,9 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     assembled = assemble_book(book, chapters, notebooks, html_numbered)
     assembled_typst = (assembled if typst_numbered == html_numbered
                        else assemble_book(book, chapters, notebooks, typst_numbered))
+    overlay = {path.relative_to(root).as_posix(): payload for path, payload in payloads.items()}
+    book, chapters, notebooks = add_changes_page(book, version, chapters, notebooks, assembled, assembled_typst,
+                                                 overlay)
     keys = bib_keys(book.bibliography)
     targets = check_references(assembled, chapters, keys)
     targets_typst = {t.id: t for part in assembled_typst for t in part.targets}
@@ -408,6 +442,8 @@ def _render_html(builder, book, version, staging, formats, assembled, notebooks,
         for path, payload in payloads.items():
             write_atomic(staging / "notebooks" / path.name, payload, durable=False)
         for (entry, page, title, number), nb in zip(pages, notebooks):
+            if entry.path in GENERATED:
+                continue
             name = f"notebooks/{entry.stem}.html"
             heading = f"{number} {title}" if number else title
             write_atomic(staging / name, notebook_page.page(

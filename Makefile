@@ -25,7 +25,7 @@ bench: $(STAMP)
 
 release: $(STAMP)
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
-	$(BIN)/briefing release $(VERSION)
+	$(BIN)/briefing release $(VERSION) $(if $(WHY),--why "$(WHY)")
 
 check: $(STAMP)
 	$(BIN)/briefing check

@@ -100,10 +100,11 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     assert code == 0, err
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "a new answer")
-    result = release(repo, "1.1.0", "--test-command", "true")
+    result = release(repo, "1.1.0", "--test-command", "true", "--why", "the answer was wrong")
     assert result.returncode == 0, result.stderr
     entry = (repo / "CHANGELOG.md").read_text(encoding="utf-8").split("## 1.0.0")[0]
     assert "## 1.1.0" in entry and "Changes since 1.0.0" in entry and "`x`: 42 → 48" in entry
+    assert "Why: the answer was wrong" in entry
 
     # the book says which edition it is and what changed, chapter by chapter
     page = text_of(repo / "_book/what-changed.html")

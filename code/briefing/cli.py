@@ -82,6 +82,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_release.add_argument("version", help="MAJOR.MINOR.PATCH, after the last release")
     p_release.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
     p_release.add_argument("--test-command", default="make test", help="what must pass first (default: make test)")
+    p_release.add_argument("--why", default=None, help="why this release, for the changelog (else a line to fill in)")
     p_release.set_defaults(func=_cmd_release)
 
     p_check = sub.add_parser("check", help="validate the data package in data/")

@@ -1,8 +1,8 @@
 """``briefing release VERSION`` (``make release VERSION=x.y.z``): cut a release and build its artifacts.
 
 1. The work tree must be clean and the tests must pass (``make test``, or ``--test-command``).
-2. ``CHANGELOG.md`` gets an entry: the version, its date, the commit it was cut from, a line for
-   the human to say why, and what changed for a reader (``briefing diff`` against the previous
+2. ``CHANGELOG.md`` gets an entry: the version, its date, the commit it was cut from, why (``--why``,
+   else a line for the human to fill in), and what changed for a reader (``briefing diff`` against the previous
    release, in Markdown). CITATION.cff gets the version and ``date-released``.
 3. That is committed as "Release x.y.z" and tagged ``vx.y.z``.
 4. The book is built from that commit, and ``dist/`` gets ``deepseek-r1-what-holds-x.y.z.pdf``,
@@ -52,7 +52,11 @@ def previous_release(root: Path) -> tuple[str, str] | None:
     return (recorded[-1].version, recorded[-1].commit) if recorded else None
 
 
-def changelog_entry(root: Path, version: str, date: str, commit: str, previous: tuple[str, str] | None) -> str:
+WHY = "(the authors say why here)"
+
+
+def changelog_entry(root: Path, version: str, date: str, commit: str, previous: tuple[str, str] | None,
+                    why: str = WHY) -> str:
     """The entry for ``version``: header, the why to fill in, and the diff as Markdown."""
     from briefing.diff.compare import compare
     from briefing.diff.edition import read_edition
@@ -62,11 +66,11 @@ def changelog_entry(root: Path, version: str, date: str, commit: str, previous: 
     head = f"## {version} — {date}\n\nCut from commit {commit[:12]}."
     if previous is None:
         return (f"{head} The first release: the edition as it stands, nothing earlier to compare with.\n\n"
-                "Why: (the authors say why here)\n")
+                f"Why: {why}\n")
     diff = compare(read_edition(Tree(root, previous[1])), read_edition(Tree(root, WORKTREE)))
     body = [line.replace("## ", "#### ", 1) if line.startswith("## ") else line
             for line in lines(diff, markdown=True)[2:]]
-    return f"{head} Changes since {previous[0]}:\n\n" + "\n".join(body).rstrip() + "\n\nWhy: (the authors say why here)\n"
+    return f"{head} Changes since {previous[0]}:\n\n" + "\n".join(body).rstrip() + f"\n\nWhy: {why}\n"
 
 
 def add_entry(root: Path, entry: str) -> None:
@@ -101,7 +105,7 @@ def artifacts(root: Path, version: str, out=sys.stdout) -> list[str]:
     return [pdf, site, "SHA256SUMS"]
 
 
-def release(root: Path, version: str, test_command: str, out=sys.stdout) -> int:
+def release(root: Path, version: str, test_command: str, out=sys.stdout, why: str | None = None) -> int:
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731
     if not release_version.SEMVER.match(version):
         raise ReleaseError(f"VERSION={version!r}: a release number is MAJOR.MINOR.PATCH, such as 1.0.0")
@@ -120,12 +124,12 @@ def release(root: Path, version: str, test_command: str, out=sys.stdout) -> int:
     if not at_tag:
         commit = git(root, "rev-parse", "HEAD")
         date = time.strftime("%Y-%m-%d", time.gmtime())
-        add_entry(root, changelog_entry(root, version, date, commit, previous))
+        add_entry(root, changelog_entry(root, version, date, commit, previous, why or WHY))
         release_version.write(root, version, date)
         git(root, "add", CHANGELOG, release_version.CITATION)
         git(root, "commit", "-q", "-m", f"Release {version}")
         git(root, "tag", tag)
-        say(f"release: committed and tagged {tag}; edit the 'Why' of {CHANGELOG} in a follow-up commit")
+        say(f"release: committed and tagged {tag}" + ("" if why else f"; say why in {CHANGELOG} in a follow-up commit"))
     else:
         say(f"release: HEAD is {tag}: rebuilding its artifacts")
     for name in artifacts(root, version, out):
@@ -139,7 +143,7 @@ def main(args) -> int:
     from briefing.render import BuildError
 
     try:
-        return release(root, args.version, args.test_command)
+        return release(root, args.version, args.test_command, why=args.why)
     except (ReleaseError, BuildError, FileProblem) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

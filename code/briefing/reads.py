@@ -45,11 +45,12 @@ def _prefix(folder) -> str:
     return os.path.normpath(str(folder)) + os.sep
 
 
-TOOLS = ("render", "preview", "diff", "release")  # the package's tools, which chapters do not use
+TOOLS = ("render", "preview", "diff", "release", "cli")  # the package's tools, which chapters do not use
 _DATA = _prefix(paths.DATA)
 _CODE = _prefix(paths.CODE)
 _CORE = _prefix(paths.CODE / "briefing")
-_TOOLS = tuple(_prefix(paths.CODE / "briefing" / tool) for tool in TOOLS)
+_TOOLS = tuple(p for tool in TOOLS for p in (_prefix(paths.CODE / "briefing" / tool),
+                                            str(paths.CODE / "briefing" / f"{tool}.py")))
 
 
 def declare(path: str, digest: str) -> None:

@@ -85,7 +85,7 @@ def core_files(root: Path) -> list[Path]:
 
     root = Path(root)
     package = root / "code" / "briefing"
-    files = [p for p in package.rglob("*.py") if p.relative_to(package).parts[0] not in TOOLS
+    files = [p for p in package.rglob("*.py") if Path(p.relative_to(package).parts[0]).stem not in TOOLS
              and "__pycache__" not in p.parts] if package.is_dir() else []
     lock = root / "requirements.lock"
     if lock.is_file():

@@ -94,6 +94,16 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     assert "rebuilding its artifacts" in again.stdout
     assert sums(repo) == first
 
+    # a copy without git history (an unpacked archive) says what it can, the same in every copy
+    pages = []
+    for name in ("copy-one", "copy-two"):
+        copy = repo.parent / name
+        shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git", "_book", ".briefing-cache", "dist"))
+        code, out, err = run_build(copy, "--to", "html")
+        assert code == 0, err
+        pages.append((copy / "_book/what-changed.html").read_bytes())
+    assert pages[0] == pages[1] and "carries no git history" in pages[0].decode()
+
     # the next release's changelog entry is `briefing diff` against this one
     write(repo, "chapters/a.qmd", "# A\n\n```{python}\nx = 6 * 8\n```\n\nThe answer is `{python} x`.\n")
     code, out, err = run_build(repo)

@@ -29,6 +29,12 @@ def _git(root: Path, *args: str) -> tuple[int, str]:
     return out.returncode, out.stdout.strip()
 
 
+def in_git(root: Path) -> bool:
+    """True when ``root`` is a git work tree with at least one commit (a copy without .git is not)."""
+    code, top = _git(root, "rev-parse", "--show-toplevel")
+    return code == 0 and Path(top).resolve() == Path(root).resolve() and _git(root, "rev-parse", "HEAD")[0] == 0
+
+
 def releases(root: Path) -> list[Release]:
     """Every release recorded in CHANGELOG.md, oldest first."""
     path = Path(root) / CHANGELOG

@@ -29,12 +29,12 @@ def chapter_files(root: Path, path: Path) -> list[str]:
 def last_changed_line(root: Path, path: Path, overlay: dict[str, bytes] | None = None) -> str:
     """"Last changed in version 1.0.0 (2026-12-02)", with "changed since, not yet released" when
     it has; "Not in a release yet" before the first release that has it; "" without releases."""
-    if not history.releases(root):
+    if not history.releases(root) or not history.in_git(root):
         return ""
     last, since = history.last_changed(root, chapter_files(root, path), overlay)
     if last is None:
         return "Not in a release yet."
-    line = f"Last changed in version {last.version} ({last.date})"
+    line = f"Last changed in version {last.version} ([{last.date}]{{.nobr}})"  # a date never breaks at its hyphens
     return line + ("; changed since, not yet released." if since else ".")
 
 
@@ -59,7 +59,12 @@ def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
         return None
     recorded = history.releases(root)
     out = [f"# {TITLE} {{.unnumbered #{STEM}}}", ""]
-    if not recorded:
+    tracked = history.in_git(root)
+    if not tracked:
+        out += [f"This copy of the briefing carries no git history: it says it is version {number}"
+                + (f", released on {released}" if released else "") + " (CITATION.cff). "
+                "What changed, chapter by chapter, is worked out from a git clone.", ""]
+    elif not recorded:
         out += [f"No release has been cut yet: this edition is version {_escape(describe)}. Releases, and what "
                 "each one changed for a reader, will be listed here.", ""]
     elif history.is_release_commit(root, number):
@@ -74,14 +79,16 @@ def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
         try:
             diff = compare(read_edition(Tree(root, last.commit)), read_edition(Tree(root, WORKTREE, overlay)))
             body = lines(diff, markdown=True)[2:]
-        except RevisionError as exc:
-            body = [f"(The difference cannot be read: {_escape(str(exc))}.)"]
+        except RevisionError:
+            body = [f"(The difference cannot be read: this clone lacks the commit {last.commit} of version "
+                    f"{last.version}.)"]
         out += [_demote(line, 2) if line.startswith("#") else line for line in body] + [""]
-    if recorded:
+    if recorded and tracked:
         out += ["## The release that last changed each chapter", "", "| Chapter | Last changed |", "|---|---|"]
         for path, title in titles:
             out.append(f"| {_escape(title)} | {last_changed_line(root, path, overlay) or '—'} |")
         out.append("")
+    if recorded:
         changelog = (Path(root) / history.CHANGELOG).read_text(encoding="utf-8")
         entries = changelog[changelog.find("\n## ") + 1:] if "\n## " in changelog else ""
         out += ["## Releases", "", _demote(entries.strip(), 1), ""]

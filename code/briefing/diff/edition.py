@@ -136,7 +136,20 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+_COMMITTED: dict[tuple[str, str], Edition] = {}
+
+
 def read_edition(tree: Tree) -> Edition:
+    """The edition ``tree`` holds; an edition at a commit is read once per process (it cannot change)."""
+    if tree.commit is None:
+        return _read_edition(tree)
+    key = (str(tree.root.resolve()), tree.commit)
+    if key not in _COMMITTED:
+        _COMMITTED[key] = _read_edition(tree)
+    return _COMMITTED[key]
+
+
+def _read_edition(tree: Tree) -> Edition:
     chapters = {}
     for source in chapter_sources(tree):
         chapter = read_chapter(tree, source)

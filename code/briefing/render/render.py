@@ -332,9 +332,10 @@ def add_changes_page(book: Book, version, chapters, notebooks, assembled, assemb
     page = changes_page.chapter(book.root, version.describe, titles, overlay)
     if page is None:
         return book, chapters, notebooks
+    lines = {entry.path: changes_page.last_changed_line(book.root, entry.path, overlay) for entry in book.entries}
     for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
         for entry, part in zip(book.entries, parts):
-            line = changes_page.last_changed_line(book.root, entry.path, overlay)
+            line = lines[entry.path]
             if line:
                 part.markdown = part.markdown.rstrip() + f"\n\n::: {{.last-changed}}\n{line}\n:::\n"
     entry = Entry(path=page.path, part=None, appendix=True)

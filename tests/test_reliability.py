@@ -662,3 +662,37 @@ def test_9_an_interrupt_kills_running_pandoc_and_refuses_new_runs(tmp_path, monk
     with pytest.raises(BuildError, match="the build was interrupted"):
         pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "later.qmd")
     pandoc.allow()
+
+
+def test_9_an_interrupt_kills_a_pandoc_wrapper_and_the_children_holding_its_pipes(tmp_path, monkeypatch):
+    """A wrapper script (as `PYPANDOC_PANDOC` may name) whose child still holds stdout: killing the
+    wrapper alone left the build waiting for that child (a CI run hung 60 s on it)."""
+    import threading
+
+    from briefing.render import BuildError, pandoc
+
+    wrapper = tmp_path / "wrapped-pandoc"
+    wrapper.write_text("#!/bin/sh\nsleep 60\n")  # not exec: the shell waits on its child, which holds stdout
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(pandoc, "pandoc_binary", lambda: str(wrapper))
+    pandoc.allow()
+    outcome = []
+
+    def convert():
+        try:
+            pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "page.qmd")
+        except BuildError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=convert, daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not pandoc._RUNNING and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # the shell has started its child
+    started = time.monotonic()
+    pandoc.stop_all()
+    worker.join(timeout=10)
+    pandoc.allow()
+    assert not worker.is_alive() and time.monotonic() - started < 5
+    assert outcome and "pandoc failed" in outcome[0]

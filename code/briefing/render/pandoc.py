@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -47,7 +48,7 @@ def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: l
             if _STOPPED.is_set():
                 raise BuildError(f"{source_name}: not converted: the build was interrupted")
             proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, encoding="utf-8", cwd=cwd)
+                                    text=True, encoding="utf-8", cwd=cwd, start_new_session=True)
             _RUNNING.add(proc)
         try:
             stdout, stderr = proc.communicate(markdown)
@@ -80,4 +81,7 @@ def stop_all() -> None:
     with _LOCK:
         _STOPPED.set()
         for proc in _RUNNING:
-            proc.kill()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its whole group: a wrapper's children hold the pipes too
+            except OSError:
+                proc.kill()

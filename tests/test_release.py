@@ -15,7 +15,7 @@ import pytest
 
 from briefing.release import version as release_version
 from briefing.render.build import version_of
-from conftest import EPOCH, run_build
+from conftest import run_build
 from test_diff import git, write
 
 CITATION = """cff-version: 1.2.0

@@ -15,7 +15,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -629,52 +628,17 @@ def test_a_build_writes_only_the_output_the_cache_and_the_notebooks(book_copy, t
     assert list(tmp.iterdir()) == []
 
 
-def test_9_an_interrupt_kills_running_pandoc_and_refuses_new_runs(tmp_path, monkeypatch):
-    """A worker thread must not start pandoc after an interrupt, nor wait for one still running."""
-    import threading
-
-    from briefing.render import pandoc
-    from briefing.render import BuildError
-
-    slow = tmp_path / "slow-pandoc"
-    slow.write_text("#!/bin/sh\nexec sleep 60\n")
-    slow.chmod(0o755)
-    monkeypatch.setattr(pandoc, "pandoc_binary", lambda: str(slow))
-    pandoc.allow()
-    outcome = []
-
-    def convert():
-        try:
-            pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "page.qmd")
-        except BuildError as exc:
-            outcome.append(str(exc))
-
-    worker = threading.Thread(target=convert)
-    worker.start()
-    deadline = time.monotonic() + 10
-    while not pandoc._RUNNING and time.monotonic() < deadline:
-        time.sleep(0.02)
-    started = time.monotonic()
-    pandoc.stop_all()
-    worker.join(timeout=10)
-    assert not worker.is_alive() and time.monotonic() - started < 5
-    assert outcome and "pandoc failed" in outcome[0]
-    with pytest.raises(BuildError, match="the build was interrupted"):
-        pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "later.qmd")
-    pandoc.allow()
-
-
-def test_9_an_interrupt_kills_a_pandoc_wrapper_and_the_children_holding_its_pipes(tmp_path, monkeypatch):
-    """A wrapper script (as `PYPANDOC_PANDOC` may name) whose child still holds stdout: killing the
-    wrapper alone left the build waiting for that child (a CI run hung 60 s on it)."""
+def _interrupt_a_conversion(tmp_path, monkeypatch, script: str) -> tuple[float, list[str]]:
+    """Run pandoc as ``script`` in a worker thread, stop all conversions once it runs; returns the
+    seconds the worker took to end after the stop, and what it raised."""
     import threading
 
     from briefing.render import BuildError, pandoc
 
-    wrapper = tmp_path / "wrapped-pandoc"
-    wrapper.write_text("#!/bin/sh\nsleep 60\n")  # not exec: the shell waits on its child, which holds stdout
-    wrapper.chmod(0o755)
-    monkeypatch.setattr(pandoc, "pandoc_binary", lambda: str(wrapper))
+    fake = tmp_path / "fake-pandoc"
+    fake.write_text(script)
+    fake.chmod(0o755)
+    monkeypatch.setattr(pandoc, "pandoc_binary", lambda: str(fake))
     pandoc.allow()
     outcome = []
 
@@ -689,10 +653,31 @@ def test_9_an_interrupt_kills_a_pandoc_wrapper_and_the_children_holding_its_pipe
     deadline = time.monotonic() + 10
     while not pandoc._RUNNING and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.2)  # the shell has started its child
+    time.sleep(0.2)  # a shell script has started its child
     started = time.monotonic()
     pandoc.stop_all()
     worker.join(timeout=10)
+    assert not worker.is_alive()
+    return time.monotonic() - started, outcome
+
+
+def test_9_an_interrupt_kills_running_pandoc_and_refuses_new_runs(tmp_path, monkeypatch):
+    """A worker thread must not start pandoc after an interrupt, nor wait for one still running."""
+    from briefing.render import BuildError, pandoc
+
+    seconds, outcome = _interrupt_a_conversion(tmp_path, monkeypatch, "#!/bin/sh\nexec sleep 60\n")
+    assert seconds < 5 and outcome and "pandoc failed" in outcome[0]
+    with pytest.raises(BuildError, match="the build was interrupted"):
+        pandoc.run_pandoc("x", "html5", {}, {}, [], tmp_path, "later.qmd")
     pandoc.allow()
-    assert not worker.is_alive() and time.monotonic() - started < 5
-    assert outcome and "pandoc failed" in outcome[0]
+
+
+def test_9_an_interrupt_kills_a_pandoc_wrapper_and_the_children_holding_its_pipes(tmp_path, monkeypatch):
+    """A wrapper script (as `PYPANDOC_PANDOC` may name) whose child still holds stdout: killing the
+    wrapper alone left the build waiting for that child (a CI run hung 60 s on it)."""
+    from briefing.render import pandoc
+
+    # not exec: the shell waits on its child, which holds stdout
+    seconds, outcome = _interrupt_a_conversion(tmp_path, monkeypatch, "#!/bin/sh\nsleep 60\n")
+    pandoc.allow()
+    assert seconds < 5 and outcome and "pandoc failed" in outcome[0]

@@ -193,13 +193,32 @@ def test_config_needs_provenance(pkg: Path):
 
 
 def test_load_types_columns(pkg: Path):
+    """Values are typed as the schema says, in object columns that keep each value's row (briefing.lineage)."""
+    from briefing.lineage import Ref
+
     runs = data.load("training_runs", pkg)
-    assert runs["gpu_hours"].dtype == "float64"
-    assert str(runs["cluster_gpus"].dtype) == "Int64"
-    assert pd.api.types.is_datetime64_any_dtype(runs["accessed"])
+    assert all(runs[c].dtype == object for c in ("gpu_hours", "cluster_gpus", "accessed"))
     v3 = runs.set_index("run_id").loc["deepseek-v3-total"]
+    assert isinstance(v3["gpu_hours"], float) and isinstance(v3["cluster_gpus"], int)
+    assert isinstance(v3["accessed"], pd.Timestamp)
     assert v3["gpu_hours"] == 2_788_000 and v3["cost_usd_stated"] == 5_576_000 and v3["cluster_gpus"] == 2048
     assert pd.isna(runs.set_index("run_id").loc["llama-3-70b", "cost_usd_stated"])
+    assert v3["gpu_hours"].refs == {Ref("training_runs.csv", ("deepseek-v3-total",), "gpu_hours")}
+    cost = v3["gpu_hours"] * v3["rental_usd_per_gpu_hour"]
+    assert cost == 5_576_000 and cost.refs == {Ref("training_runs.csv", ("deepseek-v3-total",), "gpu_hours"),
+                                               Ref("training_runs.csv", ("deepseek-v3-total",), "rental_usd_per_gpu_hour")}
+    assert runs.attrs["briefing_key"] == ["run_id"]
+
+
+def test_config_values_carry_their_file_and_key(pkg: Path):
+    from briefing.lineage import Ref, refs_of
+
+    config = data.load_config("deepseek-v3", pkg)
+    assert config["kv_lora_rank"] == 512
+    assert refs_of(config["kv_lora_rank"]) == {Ref("configs/deepseek-v3.json", (), "kv_lora_rank")}
+    nested = config["rope_scaling"]["original_max_position_embeddings"]
+    assert refs_of(nested) == {Ref("configs/deepseek-v3.json", (), "rope_scaling.original_max_position_embeddings")}
+    assert json.loads(json.dumps(config)) == json.loads((pkg / "configs/deepseek-v3.json").read_text(encoding="utf-8"))
 
 
 def test_load_raises_with_location(pkg: Path):

@@ -145,3 +145,37 @@ def test_a_missing_revision_or_a_broken_notebook_is_one_line(editions, tmp_path)
         assert result.stderr == "error: chapters/_notebooks/a.ipynb at the working tree: not a notebook\n"
     finally:
         notebook.write_bytes(saved)
+
+
+def test_markdown_prints_data_values_as_text_never_as_markup():
+    """A changed cell holding @handle, HTML or a link is printed as text in the What changed page's Markdown
+    (an @handle used to fail the build as an unknown citation; HTML became live)."""
+    import pypandoc
+
+    from briefing.diff.report import lines
+
+    hostile = "@pmarca <img src=x onerror=alert(1)> [x](javascript:alert(1)) `tick` *bold*"
+    diff = {"old": "v1", "new": "v2", "chapters_added": [], "chapters_removed": [],
+            "chapters": {"a": {"verdicts": [{"claim": "C01", "old": "accurate", "new": hostile, "rationale": hostile}],
+                               "inline": [{"line": 3, "expr": "x` + `y", "old": "1", "new": hostile}],
+                               "tables": {"tbl-x": {"cells": [{"row": hostile, "column": "c", "old": "1", "new": hostile}]}},
+                               "figures": []}},
+            "data": {"rows": [{"table": "claims.csv", "key": "C01", "change": "changed",
+                               "columns": {"rationale": ["a", hostile]}}], "files": []}}
+    markdown = "\n".join(lines(diff, markdown=True))
+    ast = json.loads(pypandoc.convert_text(markdown, "json", format="markdown"))
+    kinds = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            kinds.add(node.get("t"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(ast["blocks"])
+    assert not kinds & {"Cite", "RawInline", "RawBlock", "Link", "Emph", "Strong"}
+    text = pypandoc.convert_text(markdown, "plain", format="markdown")
+    assert text.count("@pmarca") == 6 and text.count("onerror") == 6 and "x` + `y" in text

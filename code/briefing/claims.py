@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from briefing import data
+from briefing import data, lineage
 
 LEDGER = "claims"
 SCALE = "verdicts"
@@ -171,13 +171,46 @@ def verdict_counts(chapter: str | None = None, folder: str | Path | None = None)
     """Return how many claims got each verdict, in scale order, zeros included.
 
     The Series is indexed by verdict and named ``claims``; with ``chapter``, only
-    the claims that chapter checks.
+    the claims that chapter checks. Each count carries the verdict cells it counts
+    (:func:`briefing.lineage.count`).
     """
     scale = verdict_scale(folder)["verdict"]
     frame = _for_chapter(ledger(folder), chapter)
-    counts = frame["verdict"].value_counts().reindex(scale, fill_value=0).astype(int)
-    counts.index.name = "verdict"
-    return counts.rename("claims")
+    counts = pd.Series([lineage.count(list(frame.loc[frame["verdict"] == v, "verdict"])) for v in scale],
+                       index=pd.Index([str(v) for v in scale], name="verdict"), dtype=object, name="claims")
+    return counts
+
+
+FRENCH_NUMBER = re.compile(r"^\d{1,3}(?:[ \u202f\u00a0]\d{3})*(?:,\d+)?$|^\d+(?:,\d+)?$")
+
+
+def french_number(text: str) -> float:
+    """A number as the article prints it: ``'50 000' -> 50000.0``, ``'22, 4' -> 22.4``, ``'1/50' -> no``."""
+    cleaned = re.sub(r",\s+", ",", str(text).strip())
+    if not FRENCH_NUMBER.match(cleaned):
+        raise ValueError(f"not a number as the article prints one: {text!r}")
+    return float(re.sub(r"[ \u202f\u00a0]", "", cleaned).replace(",", "."))
+
+
+def quoted_numbers(claim_id: str, pattern: str, folder: str | Path | None = None,
+                   frame: pd.DataFrame | None = None) -> list:
+    """Every number a claim's French quote prints where ``pattern``'s first group matches, in order,
+    each carrying the quote it was read in (and so, through the ledger, the article's line)."""
+    frame = ledger(folder) if frame is None else frame
+    rows = frame[frame["claim_id"] == claim_id]
+    if rows.empty:
+        raise KeyError(f"no claim {claim_id!r} in the ledger")
+    quote = rows["quote_fr"].iloc[0]
+    found = [lineage.traced(french_number(m.group(1)), lineage.refs_of(quote)) for m in re.finditer(pattern, str(quote))]
+    if not found:
+        raise ValueError(f"{claim_id}: the pattern {pattern!r} matches nothing in its quote")
+    return found
+
+
+def quoted_number(claim_id: str, pattern: str, folder: str | Path | None = None, frame: pd.DataFrame | None = None):
+    """The first number ``pattern`` finds in a claim's French quote (``quoted_number("C07", r"1/(\d+)") -> 50``),
+    carrying the quote it was read in."""
+    return quoted_numbers(claim_id, pattern, folder, frame)[0]
 
 
 def claims_discussed(chapter_text: str) -> set[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from briefing import data
+from briefing import data, lineage
 from briefing.present import md_escape, when
 
 LOG = "corrections"
@@ -70,7 +70,8 @@ def section_titles(chapters: Path) -> dict[str, str]:
 
 def kinds_sentence(counts: pd.Series) -> list[str]:
     """``['16 corrections', '1 addition', ...]`` for the kinds that occur."""
-    return [f"{n} {KIND_PLURAL[k] if n != 1 else KIND_LABEL[k].lower()}" for k, n in counts.items() if n]
+    return [lineage.traced(f"{n} {KIND_PLURAL[k] if n != 1 else KIND_LABEL[k].lower()}", lineage.refs_of(n))
+            for k, n in counts.items() if n]
 
 
 def section_problems(frame: pd.DataFrame, chapters: Path, lines: dict[str, int]) -> list[data.Problem]:
@@ -139,4 +140,5 @@ def entries_markdown(frame: pd.DataFrame, titles: dict[str, str]) -> str:
 
 def counts_by_kind(frame: pd.DataFrame) -> pd.Series:
     """How many entries of each kind, in the order of :data:`KIND_LABEL`, zeros included."""
-    return frame["kind"].value_counts().reindex(list(KIND_LABEL), fill_value=0).astype(int)
+    return pd.Series({kind: lineage.count(list(frame.loc[frame["kind"] == kind, "kind"])) for kind in KIND_LABEL},
+                     dtype=object, name="count")

@@ -672,7 +672,15 @@ def read_file(path: str, folder: str | Path | None = None) -> str:
         raise DataError([Problem(pkg.display(path), None, None,
                                  f"file changed: its {actual} is not the hash in {DESCRIPTOR}; {REHASH_HINT}")])
     _record(res)
-    return payload.decode("utf-8")
+    from briefing import lineage
+
+    return lineage.TracedStr(payload.decode("utf-8"), [lineage.Ref(path, (), "")])
+
+
+def read_json(path: str, folder: str | Path | None = None) -> Any:
+    """The declared JSON resource ``path`` (``article.json``), hash-checked like :func:`read_file`,
+    each value carrying its file and key (:func:`traced_config`)."""
+    return traced_config(json.loads(str(read_file(path, folder))), path)
 
 
 def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
@@ -694,25 +702,58 @@ def load(name: str, folder: str | Path | None = None) -> pd.DataFrame:
 
         frame = pd.read_csv(pkg.folder / res["path"], dtype=str, keep_default_na=False, encoding="utf-8")
     _record(res)
+    key = primary_key(res)
+    refs = row_refs(frame, res["path"], key)
     for field in res["schema"]["fields"]:
-        frame[field["name"]] = typed(frame[field["name"]], field.get("type", "string"))
+        frame[field["name"]] = traced_column(frame[field["name"]], field.get("type", "string"), refs, field["name"])
+    frame.attrs["briefing_table"] = name
+    frame.attrs["briefing_key"] = key
     return frame
 
 
-def typed(column: pd.Series, kind: str) -> pd.Series:
-    """Convert one already-validated text column to its schema type."""
+def primary_key(res: dict[str, Any]) -> list[str]:
+    """The columns of a table's primary key, as its schema declares them."""
+    key = res.get("schema", {}).get("primaryKey", [])
+    return [key] if isinstance(key, str) else list(key)
+
+
+def row_refs(frame: pd.DataFrame, path: str, key: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each row's ``(file, primary-key values)``, as the CSV spells them."""
+    if not key:
+        return [(path, (str(line),)) for line in range(2, len(frame) + 2)]
+    return [(path, tuple(str(row[k]) for k in key)) for _, row in frame[key].iterrows()]
+
+
+def traced_column(column: pd.Series, kind: str, rows: list[tuple[str, tuple[str, ...]]], field: str) -> pd.Series:
+    """One already-validated text column as values of its schema type, each carrying its row
+    and column (:mod:`briefing.lineage`), in an ``object`` column that keeps them.
+
+    Integers become ``int``, numbers ``float``, dates ``pandas.Timestamp``, booleans ``bool``;
+    an empty cell is missing: ``pd.NA`` for integers and booleans, NaN for numbers and text,
+    ``NaT`` for dates.
+    """
     import pandas as pd
 
-    blank = column == ""
-    if kind == "integer":
-        return pd.array([None if b else int(v) for v, b in zip(column, blank)], dtype="Int64")
-    if kind == "number":
-        return pd.to_numeric(column.mask(blank), errors="raise").astype("float64")
-    if kind == "date":
-        return pd.to_datetime(column.mask(blank), format="%Y-%m-%d", errors="raise")
-    if kind == "boolean":
-        return column.map({"true": True, "false": False, "": None}).astype("boolean")
-    return column.mask(blank)
+    from briefing import lineage
+
+    def convert(text: str):
+        if kind == "integer":
+            return pd.NA if text == "" else int(text)
+        if kind == "number":
+            return math.nan if text == "" else float(text)
+        if kind == "date":
+            return pd.NaT if text == "" else pd.Timestamp(text)
+        if kind == "boolean":
+            return {"true": True, "false": False}.get(text, pd.NA)
+        return math.nan if text == "" else text
+
+    values = []
+    for text, (path, key) in zip(column, rows):
+        value = convert(text)
+        if text != "" and kind != "boolean":
+            value = lineage.traced(value, [lineage.Ref(path, key, field)])
+        values.append(value)
+    return pd.Series(values, index=column.index, dtype=object, name=column.name)
 
 
 def load_config(model_id: str, folder: str | Path | None = None) -> dict[str, Any]:
@@ -729,7 +770,18 @@ def load_config(model_id: str, folder: str | Path | None = None) -> dict[str, An
             raise DataError(problems)
         text = (pkg.folder / res["path"]).read_text(encoding="utf-8")
     _record(res)
-    return json.loads(text)
+    return traced_config(json.loads(text), res["path"])
+
+
+def traced_config(value: Any, path: str, key: str = "") -> Any:
+    """A config's values, each carrying its file and key (dotted when nested: ``rope_scaling.factor``)."""
+    from briefing import lineage
+
+    if isinstance(value, dict):
+        return {k: traced_config(v, path, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [traced_config(v, path, f"{key}[{i}]") for i, v in enumerate(value)]
+    return lineage.traced(value, [lineage.Ref(path, (), key)])
 
 
 def resource_hashes(folder: str | Path | None = None) -> dict[str, str]:
@@ -738,8 +790,11 @@ def resource_hashes(folder: str | Path | None = None) -> dict[str, str]:
     A chapter that calls it has read every file of the package (its stamp says so);
     :func:`resource_hash` reads one.
     """
+    from briefing import lineage
+
     pkg = Package(data_folder(folder))
-    return {path: sha256(pkg.folder / path) for path in pkg.by_path() if (pkg.folder / path).is_file()}
+    return {path: lineage.TracedStr(sha256(pkg.folder / path), [lineage.table_ref(path)])
+            for path in pkg.by_path() if (pkg.folder / path).is_file()}
 
 
 def resource_hash(path: str, folder: str | Path | None = None) -> str:
@@ -751,7 +806,9 @@ def resource_hash(path: str, folder: str | Path | None = None) -> str:
             raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
         digest = sha256(pkg.folder / path)
     reading.declare(path, digest)
-    return digest
+    from briefing import lineage
+
+    return lineage.TracedStr(digest, [lineage.table_ref(path)])
 
 
 def rehash(folder: str | Path | None = None) -> list[str]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from briefing import lineage
+
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24.0
 TOKENS_PER_PRICE_UNIT = 1_000_000
@@ -270,5 +272,13 @@ def months_between(start: str, end: str) -> int:
     months = (y2 - y1) * 12 + (m2 - m1)
     if months < 0:
         raise ValueError(f"{end} is before {start}")
-    return months
+    return lineage.traced(months, lineage.refs_in(start, end))
 
+
+def days_between(start, end) -> int:
+    """Whole days from one date (ISO text or a date) to another: ``"2025-01-20"`` to ``"2025-01-23"`` is 3."""
+    import datetime
+
+    first, last = (d if isinstance(d, datetime.date) else datetime.date.fromisoformat(str(d)[:10]) for d in (start, end))
+    first, last = (d.date() if isinstance(d, datetime.datetime) else d for d in (first, last))
+    return lineage.traced((last - first).days, lineage.refs_in(start, end))

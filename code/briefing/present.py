@@ -3,12 +3,19 @@
 Everything that reaches the page from data/ is escaped here: table cells by
 pandas' HTML writer (``escape=True``), prose by ``md_escape``, so a value such
 as ``<script>`` shows as text.
+
+Formatting keeps lineage (:mod:`briefing.lineage`): ``number(x)`` of a value read from data
+is text that still knows the rows it came from, and so does every cell of :func:`table`,
+which prints a numbered source note under the table and each row's source numbers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING
+
+from briefing.lineage import MIME, Ref, refs_in, refs_of, traced
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,33 +25,33 @@ MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$#|~^@])")
 
 
 def md_escape(text: str) -> str:
-    """Backslash-escape every character Pandoc markdown would interpret."""
-    return MD_SPECIAL.sub(r"\\\1", str(text))
+    """Backslash-escape every character Pandoc markdown would interpret (keeping the text's lineage)."""
+    return traced(MD_SPECIAL.sub(r"\\\1", str(text)), refs_of(text))
 
 
 def number(value: float, digits: int = 0) -> str:
     """``1234.5 -> '1,234.5'`` with a thousands separator and a fixed number of decimals."""
-    return f"{value:,.{digits}f}"
+    return traced(f"{value:,.{digits}f}", refs_of(value))
 
 
 def billions(value: float, digits: int = 1) -> str:
     """A count as billions: ``671026419200 -> '671.0'``."""
-    return f"{value / 1e9:,.{digits}f}"
+    return traced(f"{value / 1e9:,.{digits}f}", refs_of(value))
 
 
 def percent(fraction: float, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.224 -> '22.4%'``."""
-    return f"{fraction * 100:,.{digits}f}%"
+    return traced(f"{fraction * 100:,.{digits}f}%", refs_of(fraction))
 
 
 def usd(value: float, digits: int = 2) -> str:
     """Dollars: ``5576000 -> '$5,576,000.00'`` (escaped for markdown by the inline machinery)."""
-    return f"${value:,.{digits}f}"
+    return traced(f"${value:,.{digits}f}", refs_of(value))
 
 
 def times(ratio: float, digits: int = 1) -> str:
     """A ratio as a multiple: ``57.14 -> '57.1×'``."""
-    return f"{ratio:,.{digits}f}×"
+    return traced(f"{ratio:,.{digits}f}×", refs_of(ratio))
 
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -56,55 +63,146 @@ def when(value) -> str:
 
     Takes an ISO string (full or partial, as data/ stores them) or a date/Timestamp.
     """
+    refs = refs_of(value)
     if hasattr(value, "year") and hasattr(value, "month"):
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return traced(f"{value.day} {MONTHS[value.month - 1]} {value.year}", refs)
     parts = str(value).split("-")
     if len(parts) == 3:
-        return f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}"
+        return traced(f"{int(parts[2])} {MONTHS[int(parts[1]) - 1]} {parts[0]}", refs)
     if len(parts) == 2:
-        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return parts[0]
+        return traced(f"{MONTHS[int(parts[1]) - 1]} {parts[0]}", refs)
+    return traced(parts[0], refs)
 
 
 def join_words(items) -> str:
     """``['a'] -> 'a'``, ``['a', 'b'] -> 'a and b'``, ``['a', 'b', 'c'] -> 'a, b and c'``."""
-    items = [str(i) for i in items]
-    if len(items) <= 2:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    items = list(items)
+    refs = refs_in(*items)
+    words = [str(i) for i in items]
+    if len(words) <= 2:
+        return traced(" and ".join(words), refs)
+    return traced(", ".join(words[:-1]) + " and " + words[-1], refs)
+
+
+def joined(items, separator: str = ", ") -> str:
+    """``separator.join(items)``, keeping what the items were read from (``str.join`` drops it)."""
+    items = list(items)
+    return traced(separator.join(str(i) for i in items), refs_in(*items))
 
 
 def signed_percent(value: float) -> str:
     """A percentage as reported, with its sign and only the decimals it has: ``3.0 -> '+3%'``, ``-16.97 -> '−16.97%'``."""
     text = f"{abs(value):.2f}".rstrip("0").rstrip(".")
-    return f"{'+' if value > 0 else '−' if value < 0 else ''}{text}%"
+    return traced(f"{'+' if value > 0 else '−' if value < 0 else ''}{text}%", refs_of(value))
 
 
-def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, html_columns=(), **formatters) -> HTML:
+def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, html_columns=(), **formatters) -> Table:
     """A DataFrame as an escaped HTML table (rendered as a real table in HTML and PDF).
 
     ``cards=True`` shows each row as a card on narrow screens (for tables of text, such as the ledger).
     ``html_columns`` names columns whose cells are already HTML (verdict badges); every other
     cell is escaped as usual.
+
+    Cells that carry lineage (values read from data, kept in ``object`` columns) give the table a
+    numbered source note and each row the numbers of its sources (:func:`briefing.sources.table_note`);
+    the cells' references are recorded with the table (:data:`briefing.lineage.MIME`).
     """
     import html as html_lib
 
-    from IPython.display import HTML
-
+    cell_refs = [[refs_of(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    if index:
+        cell_refs = [[refs_of(label)] + row for label, row in zip(frame.index, cell_refs)]
+    shown = _display_frame(frame)
     classes = ["cards"] if cards else None
     if not html_columns:
-        return HTML(frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None,
-                                  classes=classes))
-    if formatters or index:
-        raise ValueError("html_columns cannot be combined with formatters or an index")
-    missing = [c for c in html_columns if c not in frame.columns]
-    if missing:
-        raise KeyError(f"html_columns not in the table: {', '.join(missing)}")
+        text = shown.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None,
+                             classes=classes)
+    else:
+        if formatters or index:
+            raise ValueError("html_columns cannot be combined with formatters or an index")
+        missing = [c for c in html_columns if c not in frame.columns]
+        if missing:
+            raise KeyError(f"html_columns not in the table: {', '.join(missing)}")
+        for column in shown.columns:
+            if column not in html_columns:
+                shown[column] = shown[column].map(lambda v: "" if _missing(v) else html_lib.escape(str(v)))
+        text = shown.to_html(index=False, escape=False, border=0, na_rep="", classes=classes)
+    return Table(text, cell_refs)
+
+
+def _display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as pandas would print it without lineage: object columns of numbers or dates become
+    numeric or datetime columns again (so their formatting is pandas' own), text the plain ``str``."""
+    import datetime
+
+    import pandas as pd
+
     shown = frame.copy()
     for column in shown.columns:
-        if column not in html_columns:
-            shown[column] = shown[column].map(lambda v: "" if _missing(v) else html_lib.escape(str(v)))
-    return HTML(shown.to_html(index=False, escape=False, border=0, na_rep="", classes=classes))
+        series = shown[column]
+        if series.dtype != object:
+            continue
+        present = [v for v in series if not _missing(v)]
+        if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            integral = all(isinstance(v, int) for v in present)
+            shown[column] = pd.array([pd.NA if _missing(v) else int(v) for v in series], dtype="Int64") if integral \
+                else pd.Series([float(v) if not _missing(v) else float("nan") for v in series], index=series.index,
+                               dtype="float64")
+        elif present and all(isinstance(v, datetime.datetime) for v in present):
+            shown[column] = pd.to_datetime(pd.Series([None if _missing(v) else v for v in series], index=series.index))
+        else:
+            shown[column] = pd.Series([v if _missing(v) or not isinstance(v, str) else str.__str__(v) for v in series],
+                                      index=series.index, dtype=object)
+    if shown.index.dtype == object:
+        shown.index = pd.Index([str.__str__(v) if isinstance(v, str) else v for v in shown.index], name=shown.index.name)
+    return shown
+
+
+ROW = re.compile(r"(<tr[^>]*>\s*<t[dh][^>]*>)(.*?)(</t[dh]>)", re.S)
+
+
+class Table:
+    """An HTML table and the lineage of its cells; shown by IPython as ``text/html`` (with its source
+    note and row markers) and :data:`briefing.lineage.MIME` (each cell's references)."""
+
+    def __init__(self, html: str, cell_refs: list[list[frozenset[Ref]]]):
+        self.cell_refs = cell_refs
+        self.data = self._with_sources(html)
+
+    def _with_sources(self, html: str) -> str:
+        rows = [frozenset().union(*row) if row else frozenset() for row in self.cell_refs]
+        if not any(rows):
+            return html
+        from briefing.sources import table_note
+
+        numbers, note = table_note(rows)
+        if not note:
+            return html
+        prefix = "t" + hashlib.sha256(html.encode()).hexdigest()[:8]
+        note = note.replace("{table}", prefix)
+        head, sep, body = html.partition("<tbody>")
+        markers = iter(numbers)
+
+        def mark(match):
+            row = next(markers, [])
+            links = ",".join(f'<a href="#{prefix}-source-{n}" aria-label="Source {n}">{n}</a>' for n in row)
+            return match.group(1) + match.group(2) + (f'<sup class="row-sources">{links}</sup>' if row else "") + match.group(3)
+
+        return head + sep + ROW.sub(mark, body) + "\n" + note
+
+    def _repr_html_(self):
+        return self.data
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from briefing import lineage
+
+        refs = sorted(frozenset().union(*(r for row in self.cell_refs for r in row)) if self.cell_refs else ())
+        lineage.note_shown(refs)
+        index = {ref: i for i, ref in enumerate(refs)}
+        cells = [[r, c, sorted(index[x] for x in cell)] for r, row in enumerate(self.cell_refs)
+                 for c, cell in enumerate(row) if cell]
+        shape = [len(self.cell_refs), len(self.cell_refs[0]) if self.cell_refs else 0]
+        return {"text/html": self.data, MIME: {"refs": [ref.as_json() for ref in refs], "cells": cells, "shape": shape}}
 
 
 def _missing(value) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from briefing import data
+from briefing import data, lineage
 
 CONFIDENCE = list(data.CONFIDENCE)
 CONFIGS = "configs/*.json"
@@ -28,26 +28,38 @@ def _fact_tables(pkg: data.Package) -> list[dict]:
 
 
 def sourced_rows(folder: str | Path | None = None) -> pd.DataFrame:
-    """One row per sourced fact: table (its file), source title, publisher, published, confidence.
+    """One row per sourced fact: table (its file), source title, URL (as a link, see
+    :func:`briefing.sources.web_url`), publisher, published, confidence.
 
     Model configs count as one row each, under their own file name; rows derived
     from other rows (estimates without a document) have the publisher
-    "(derived from other rows)".
+    "(derived from other rows)". Each ``table`` cell carries a reference to its whole
+    table (:func:`briefing.lineage.table_ref`), so counts made from these rows say which
+    tables they count.
     """
+    from briefing.sources import web_url
+
     pkg = data.Package(data.data_folder(folder))
     rows = []
     for res in _fact_tables(pkg):
         frame = data.load(res["name"], pkg.folder)
+        table = lineage.TracedStr(res["path"], [lineage.table_ref(res["path"])])
         for _, row in frame.iterrows():
-            rows.append({"table": res["path"], "source": row["source_title"],
-                         "publisher": row["publisher"] if pd.notna(row["publisher"]) else "(derived from other rows)",
-                         "published": row["published"] if pd.notna(row["published"]) else "",
-                         "confidence": row["confidence"]})
+            rows.append({"table": table, "source": _plain(row["source_title"]),
+                         "url": web_url(_plain(row["source_url"])) if pd.notna(row["source_url"]) else "",
+                         "publisher": _plain(row["publisher"]) if pd.notna(row["publisher"]) else "(derived from other rows)",
+                         "published": _plain(row["published"]) if pd.notna(row["published"]) else "",
+                         "confidence": _plain(row["confidence"])})
     for res in pkg.resources:
         if str(res.get("path", "")).startswith("configs/"):
-            rows.append({"table": res["path"], "source": res["sources"][0]["title"], "publisher": res["publisher"],
-                         "published": res["published"], "confidence": res["confidence"]})
-    return pd.DataFrame(rows, columns=["table", "source", "publisher", "published", "confidence"])
+            table = lineage.TracedStr(res["path"], [lineage.table_ref(res["path"])])
+            rows.append({"table": table, "source": res["sources"][0]["title"], "url": web_url(res["sources"][0]["path"]),
+                         "publisher": res["publisher"], "published": res["published"], "confidence": res["confidence"]})
+    return pd.DataFrame(rows, columns=["table", "source", "url", "publisher", "published", "confidence"], dtype=object)
+
+
+def _plain(value):
+    return lineage.plain(value)
 
 
 def confidence_counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -74,21 +86,30 @@ def by_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def by_source(frame: pd.DataFrame) -> pd.DataFrame:
-    """Confidence mix per distinct source, within each table."""
-    return confidence_counts(frame, ["table", "source", "publisher", "published"])
+    """Confidence mix per distinct source, within each table, with the source's URL."""
+    return confidence_counts(frame.assign(table=frame["table"].map(str)), ["table", "source", "url", "publisher", "published"])
 
 
 def totals(frame: pd.DataFrame) -> pd.Series:
-    """How many sourced rows are primary, secondary and estimate."""
-    return frame["confidence"].value_counts().reindex(CONFIDENCE, fill_value=0).astype(int)
+    """How many sourced rows are primary, secondary and estimate, each count carrying the tables it counts."""
+    counts = {level: lineage.traced(int((frame["confidence"] == level).sum()),
+                                    lineage.refs_in(*frame.loc[frame["confidence"] == level, "table"]))
+              for level in CONFIDENCE}
+    return pd.Series(counts, dtype=object)
 
 
 def largest_sources(frame: pd.DataFrame, confidence: str, count: int = 2) -> pd.DataFrame:
-    """The ``count`` sources that give the most rows of one confidence level, with their tables and row counts."""
+    """The ``count`` sources that give the most rows of one confidence level, with their tables and row
+    counts (each count carrying the tables it counts)."""
     chosen = frame[frame["confidence"] == confidence]
-    grouped = chosen.groupby(["source", "publisher"], sort=False).agg(
-        rows=("table", "size"), tables=("table", lambda t: sorted(set(t))))
-    return grouped.sort_values("rows", ascending=False, kind="stable").head(count).reset_index()
+    rows = []
+    for (source, publisher), group in chosen.groupby(["source", "publisher"], sort=False):
+        tables = sorted(set(group["table"]), key=str)
+        rows.append({"source": lineage.traced(source, lineage.refs_in(*group["table"])), "publisher": publisher,
+                     "rows": lineage.traced(len(group), lineage.refs_in(*group["table"])), "tables": tables})
+    grouped = pd.DataFrame(rows, columns=["source", "publisher", "rows", "tables"], dtype=object)
+    order = sorted(range(len(grouped)), key=lambda i: -int(grouped["rows"].iloc[i]))
+    return grouped.iloc[order[:count]].reset_index(drop=True)
 
 
 def tables_by_mix(frame: pd.DataFrame) -> dict[str, list[str]]:
@@ -97,10 +118,11 @@ def tables_by_mix(frame: pd.DataFrame) -> dict[str, list[str]]:
     kinds: dict[str, list[str]] = {"primary": [], "secondary": [], "mixed": []}
     for _, row in mix.iterrows():
         documented = row["primary"] + row["secondary"]
+        table = row["table"] if row["table"] == CONFIGS else lineage.traced(row["table"], [lineage.table_ref(row["table"])])
         if row["primary"] == documented and documented:
-            kinds["primary"].append(row["table"])
+            kinds["primary"].append(table)
         elif row["secondary"] == documented and documented:
-            kinds["secondary"].append(row["table"])
+            kinds["secondary"].append(table)
         else:
-            kinds["mixed"].append(row["table"])
+            kinds["mixed"].append(table)
     return kinds

@@ -8,6 +8,7 @@ revision that does not exist or a file that cannot be read is one line and exit 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -16,15 +17,29 @@ from briefing.diff.edition import read_edition
 from briefing.diff.tree import WORKTREE, RevisionError, Tree, last_release
 
 
-def _value(value) -> str:
-    return "(none)" if value is None else value
+def _code_span(text: str) -> str:
+    """``text`` as a Markdown code span, fenced with more backticks than it holds (CommonMark 6.1)."""
+    text = str(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def lines(diff: dict, markdown: bool = False) -> list[str]:
-    code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
+    """The report's lines. In Markdown every value from the data and the notebooks is escaped
+    (:func:`briefing.present.md_escape`): a cell holding ``@handle``, HTML or a link prints as text."""
+    from briefing.present import md_escape
+
+    code = _code_span if markdown else (lambda s: s)
+    text = (lambda s: md_escape(s)) if markdown else (lambda s: s)
+
+    def _value(value) -> str:
+        return "(none)" if value is None else text(value)
+
     head = "## " if markdown else ""
     item = "- " if markdown else "  "
-    out = [f"{'# ' if markdown else ''}Changes from {diff['old']} to {diff['new']}", ""]
+    out = [f"{'# ' if markdown else ''}Changes from {text(diff['old'])} to {text(diff['new'])}", ""]
     nothing = True
     for stem in diff["chapters_added"]:
         out.append(f"{item}chapter added: {code(stem)}")
@@ -36,9 +51,9 @@ def lines(diff: dict, markdown: bool = False) -> list[str]:
         out.append("")
     for stem, change in diff["chapters"].items():
         nothing = False
-        out.append(f"{head}{stem}")
+        out.append(f"{head}{text(stem)}")
         for v in change.get("verdicts", []):
-            out.append(f"{item}verdict {v['claim']}: {_value(v['old'])} → {_value(v['new'])} ({v['rationale']})")
+            out.append(f"{item}verdict {text(v['claim'])}: {_value(v['old'])} → {_value(v['new'])} ({_value(v['rationale'])})")
         for v in change["inline"]:
             out.append(f"{item}line {v['line']}: {code(v['expr'])}: {_value(v['old'])} → {_value(v['new'])}")
         for label, table in change["tables"].items():
@@ -46,7 +61,8 @@ def lines(diff: dict, markdown: bool = False) -> list[str]:
                      else f" (rows {table['rows'][0]} → {table['rows'][1]})") if "rows" in table else ""
             out.append(f"{item}table {code(label)}{shape}:")
             for cell in table["cells"]:
-                out.append(f"{item}  row {cell['row']!r}, column {cell['column']!r}: {_value(cell['old'])} → {_value(cell['new'])}")
+                out.append(f"{item}  row {text(repr(cell['row']))}, column {text(repr(cell['column']))}: "
+                           f"{_value(cell['old'])} → {_value(cell['new'])}")
         for label in change["figures"]:
             out.append(f"{item}figure {code(label)} changed")
         out.append("")
@@ -56,10 +72,10 @@ def lines(diff: dict, markdown: bool = False) -> list[str]:
         out.append(f"{head}data")
         for row in data["rows"]:
             if row["change"] == "changed":
-                cols = "; ".join(f"{c}: {_value(a)} → {_value(b)}" for c, (a, b) in row["columns"].items())
-                out.append(f"{item}{row['table']} [{row['key']}] changed: {cols}")
+                cols = "; ".join(f"{text(c)}: {_value(a)} → {_value(b)}" for c, (a, b) in row["columns"].items())
+                out.append(f"{item}{text(row['table'])} {text('[' + str(row['key']) + ']')} changed: {cols}")
             else:
-                out.append(f"{item}{row['table']} [{row['key']}] {row['change']}")
+                out.append(f"{item}{text(row['table'])} {text('[' + str(row['key']) + ']')} {row['change']}")
         for f in data["files"]:
             what = "added" if f["old"] is None else "removed" if f["new"] is None else "changed"
             out.append(f"{item}file {code(f['path'])} {what}")

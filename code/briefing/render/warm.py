@@ -50,6 +50,8 @@ PRELOAD = (
     "IPython",
     "ipykernel.kernelapp",
     "briefing.data",
+    "briefing.lineage",
+    "briefing.sources",
     "briefing.arch",
     "briefing.economics",
     "briefing.present",
@@ -89,9 +91,11 @@ def _become_kernel(request: dict, closing: list) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        import briefing.lineage
         import briefing.reads
 
         briefing.reads.reset()
+        briefing.lineage.reset()
         sys.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", request["connection_file"]]
         from ipykernel.kernelapp import IPKernelApp
 

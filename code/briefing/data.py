@@ -552,6 +552,34 @@ def stated_costs(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[s
     return problems
 
 
+KEY_SEPARATOR = " | "
+
+
+def row_references(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]]) -> list[Problem]:
+    """A link table (``x_row_references``: which columns name a file and a row key) must name declared
+    files and rows that exist: a table's primary key values joined by ``" | "``, nothing for a config."""
+    spec = res.get("x_row_references") or {}
+    file_column, key_column = spec.get("file", "file"), spec.get("key", "key")
+    declared = pkg.by_path()
+    problems = []
+    for line, row in tables.get(res["name"], []):
+        path, key = row.get(file_column, ""), row.get(key_column, "")
+        target = declared.get(path)
+        if target is None:
+            problems.append(Problem(pkg.display(res["path"]), line, file_column, f'"{path}" is not a resource declared in {DESCRIPTOR}'))
+            continue
+        if not is_table(target):
+            if key:
+                problems.append(Problem(pkg.display(res["path"]), line, key_column, f'"{path}" is not a table: leave the key empty'))
+            continue
+        columns = primary_key(target)
+        known = {tuple(r.get(c, "") for c in columns) for _, r in tables.get(target["name"], [])}
+        if tuple(key.split(KEY_SEPARATOR)) not in known:
+            problems.append(Problem(pkg.display(res["path"]), line, key_column,
+                                    f'"{key}" is not a {"+".join(columns)} of {pkg.display(path)}'))
+    return problems
+
+
 def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> list[Problem]:
     """Everything about one declared resource whose file exists."""
     if not is_table(res):
@@ -568,6 +596,8 @@ def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> lis
         problems += config_paths(pkg, res, rows)
     if {"gpu_hours", "rental_usd_per_gpu_hour", "cost_usd_stated"} <= {f["name"] for f in res["schema"]["fields"]}:
         problems += stated_costs(pkg, res, rows)
+    if "x_row_references" in res:
+        problems += row_references(pkg, res, tables)
     return problems
 
 

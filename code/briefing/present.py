@@ -186,7 +186,8 @@ class Table:
         def mark(match):
             row = next(markers, [])
             links = ",".join(f'<a href="#{prefix}-source-{n}" aria-label="Source {n}">{n}</a>' for n in row)
-            return match.group(1) + match.group(2) + (f'<sup class="row-sources">{links}</sup>' if row else "") + match.group(3)
+            marker = f'<span class="row-sources"><sup>{links}</sup></span>' if row else ""
+            return match.group(1) + match.group(2) + marker + match.group(3)
 
         return head + sep + ROW.sub(mark, body) + "\n" + note
 

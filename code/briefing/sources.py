@@ -54,8 +54,10 @@ class Document:
         """Where a secondary source was read: the host of its URL (``kathmandupost.com``)."""
         if self.confidence != "secondary" or not self.url.startswith("http"):
             return ""
-        host = re.sub(r"^https?://(www\.)?", "", self.url).split("/")[0]
-        return host
+        parts = re.sub(r"^https?://(www\.)?", "", self.url).split("/")
+        if parts[0] in ("github.com", "huggingface.co") and len(parts) >= 3:
+            return "/".join(parts[:3])
+        return parts[0]
 
     @property
     def external(self) -> bool:
@@ -316,21 +318,31 @@ def document_markdown(document: Document) -> str:
     return ". ".join(parts) + "."
 
 
-def data_label(refs: Iterable[Ref]) -> str:
-    """The data rows behind refs, in words a reader can find in the download: ``training_runs.csv,
-    row deepseek-v3-total (gpu_hours, rental_usd_per_gpu_hour); configs/deepseek-v3.json (kv_lora_rank)``."""
-    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+def data_label(refs: Iterable[Ref], most_rows: int = 4) -> str:
+    """The data behind ``refs`` in words a reader can find in the download, one file at a time:
+    ``data/training_runs.csv, row deepseek-v3-total (gpu_hours, rental_usd_per_gpu_hour)``,
+    ``data/claims.csv, 28 rows (verdict)``, ``data/configs/deepseek-v3.json (kv_lora_rank, …)``."""
+    files: dict[str, tuple[list[tuple[str, ...]], list[str]]] = {}
     for ref in sorted(refs):
         if ref.is_article:
             continue
-        grouped.setdefault((ref.file, ref.key), [])
-        if ref.field and ref.field not in grouped[(ref.file, ref.key)]:
-            grouped[(ref.file, ref.key)].append(ref.field)
+        keys, fields = files.setdefault(ref.file, ([], []))
+        if ref.key and ref.key not in keys:
+            keys.append(ref.key)
+        if ref.field and ref.field not in fields:
+            fields.append(ref.field)
     parts = []
-    for (file, key), fields in grouped.items():
-        row = f", row {' / '.join(key)}" if key else ""
+    for file, (keys, fields) in files.items():
+        if not keys:
+            rows = "" if file.endswith(".json") or fields else ", every row"
+        elif len(keys) == 1:
+            rows = f", row {' / '.join(keys[0])}"
+        elif len(keys) <= most_rows:
+            rows = ", rows " + "; ".join(" / ".join(k) for k in keys)
+        else:
+            rows = f", {len(keys)} rows"
         shown = f" ({', '.join(fields)})" if fields else ""
-        parts.append(f"data/{file}{row}{shown}")
+        parts.append(f"data/{file}{rows}{shown}")
     return "; ".join(parts)
 
 
@@ -345,7 +357,7 @@ def list_markdown(found: SourceList) -> str:
         for index, (locator, refs) in enumerate(found.locators[document], 1):
             where = md_escape(locator) if locator else "the whole document"
             data = data_label(refs)
-            shown = f" (data: {md_escape(data)})" if data else ""
+            shown = f" [(data: {md_escape(data)})]{{.source-data}}" if data else ""
             lines.append(f"    - []{{#source-{number}-{index}}}{where}{shown}")
     return "\n".join(lines)
 
@@ -374,8 +386,9 @@ def chapter_sources(namespace: dict | None = None, folder: str | Path | None = N
     body = list_markdown(found)
     markdown = f"## Sources {{#sources .unnumbered}}\n\n{INTRO}\n\n{body}" if body else ""
     namespace = namespace if namespace is not None else _user_namespace()
+    kinds = {ref: document.kind for document in found.documents for _, refs in found.locators[document] for ref in refs}
     record = {
-        "sources": [[ref.as_json(), anchor] for ref, anchor in found.ids.items()],
+        "sources": [[ref.as_json(), anchor, kinds[ref]] for ref, anchor in found.ids.items()],
         "derived": sorted(name for name, value in namespace.items() if _carries_lineage(value) and _public(name, value)),
     }
     return ChapterSources(markdown, record)
@@ -450,9 +463,8 @@ def table_note(refs_by_row: list[frozenset[Ref]], resolver: Resolver | None = No
         return numbers, ""
     items = []
     for number, document in enumerate(order, 1):
-        items.append(f'<li id="{{table}}-source-{number}" value="{number}">{_document_html(document, where[document])}</li>')
-    note = ('<div class="table-sources"><p class="table-sources-title">Sources</p><ol>'
-            + "".join(items) + "</ol></div>")
+        items.append(f'<li><span id="{{table}}-source-{number}"></span>{_document_html(document, where[document])}</li>')
+    note = '<div class="table-sources"><p><strong>Sources</strong></p><ol>' + "".join(items) + "</ol></div>"
     return numbers, note
 
 
@@ -478,3 +490,90 @@ def _document_html(document: Document, locators: list[str]) -> str:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+# --- the evidence of a verdict ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One item of a verdict's evidence: what it shows, and the data row it rests on, resolved."""
+
+    what: str
+    ref: Ref
+    citation: Citation
+
+
+def evidence_items(claim_id: str, folder: str | Path | None = None, resolver: Resolver | None = None) -> list[Evidence]:
+    """The evidence of one claim's verdict, in order (``data/evidence.csv``), each resolved to its document."""
+    from briefing import data
+
+    resolver = resolver or Resolver(folder)
+    table = data.load("evidence", folder)
+    chosen = table[table["claim_id"] == claim_id].sort_values("item")
+    items = []
+    for _, row in chosen.iterrows():
+        file = _text(row["file"])
+        key = tuple(_text(row["key"]).split(data.KEY_SEPARATOR)) if _text(row["key"]) else ()
+        ref = Ref(file, key, "")
+        items.append(Evidence(_text(row["what"]), ref, resolver.resolve(ref)))
+    return items
+
+
+def _evidence_words(item: Evidence, link) -> str:
+    """``what: Publisher, Title (linked), locator (primary)``; ``link(title, url)`` makes the link."""
+    document, locator = item.citation.document, _cut(item.citation.locator, 90)
+    if document.kind == ARTICLE:
+        return f"{item.what}: the article, {locator}" if locator else f"{item.what}: the article"
+    if document.kind in (OWN, DERIVED, DATA):
+        return f"{item.what}: computed by the briefing" + (f" ({locator})" if locator else "")
+    title = link(document.title, document.url) if document.external else document.title
+    where = f", {locator}" if locator and locator != "whole file" else ""
+    status = f" ({document.confidence}" + (f", copy at {document.copy}" if document.copy else "") + ")"
+    by = f"{document.publisher}, " if document.publisher else ""
+    return f"{item.what}: {by}{title}{where}{status}"
+
+
+def evidence(claim_id: str, folder: str | Path | None = None) -> Any:
+    """The end of a verdict paragraph: ``Evidence:`` and each item with its source linked (Markdown)."""
+    from IPython.display import Markdown
+
+    from briefing.present import md_escape
+
+    items = evidence_items(claim_id, folder)
+    lineage.note_shown(item.ref for item in items)
+    words = [_evidence_words(item, lambda title, url: f"[{md_escape(title)}]({url})") for item in items]
+    line = "; ".join(_escape_outside_links(w, i) for w, i in zip(words, items))
+    return Markdown(f"**Evidence:** {line}." if items else "")
+
+
+def _escape_outside_links(text: str, item: Evidence) -> str:
+    """Escape the words of an evidence item, leaving its one Markdown link as a link."""
+    from briefing.present import md_escape
+
+    document = item.citation.document
+    if not document.external:
+        return md_escape(text)
+    link = f"[{md_escape(document.title)}]({document.url})"
+    head, _, tail = text.partition(link)
+    return md_escape(head) + link + md_escape(tail)
+
+
+def evidence_html(claim_id: str, folder: str | Path | None = None) -> str:
+    """The same evidence as HTML, for a table cell (the verdicts ledger)."""
+    import html
+
+    items = evidence_items(claim_id, folder)
+    lineage.note_shown(item.ref for item in items)
+    parts = []
+    for item in items:
+        document = item.citation.document
+        marker = "\0LINK\0"
+        text = _evidence_words(item, lambda title, url: marker)
+        if document.external:
+            head, _, tail = text.partition(marker)
+            parts.append(html.escape(head) + f'<a href="{html.escape(document.url)}">{html.escape(document.title)}</a>'
+                         + html.escape(tail))
+        else:
+            parts.append(html.escape(text))
+    return "; ".join(parts)

@@ -87,16 +87,90 @@ def inline_value(outputs: list) -> str:
     return ""
 
 
-def computed(cell) -> tuple[str, str]:
+SENTENCE_WORDS = 3
+SENTENCE_CHARS = 32
+
+
+@dataclass
+class ChapterLineage:
+    """What a chapter's notebook says about where its values come from: each reference's anchor in
+    its list of sources (:func:`briefing.sources.chapter_sources`), and the names its code defines."""
+
+    anchors: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)
+    derived: frozenset = frozenset()
+    names: object = None
+    positions: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, nb, stem: str = "") -> ChapterLineage:
+        from briefing.lineage import MIME, Ref
+        from briefing.names import Names
+
+        found = cls()
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        found.names = Names([(c["id"], c.source) for c in code])
+        found.positions = {c["id"]: i for i, c in enumerate(code)}
+        for cell in code:
+            for out in cell.get("outputs", []):
+                record = out.get("data", {}).get(MIME)
+                if isinstance(record, dict) and "sources" in record:
+                    for ref, anchor, kind in record["sources"]:
+                        found.anchors[Ref.from_json(ref)] = scoped(anchor, stem) if stem else anchor
+                        found.kinds[Ref.from_json(ref)] = kind
+                    found.derived = frozenset(record.get("derived", []))
+        return found
+
+
+SOURCE_ID = re.compile(r"\{#(sources|source-\d+(?:-\d+)?)([ }])")
+
+
+def scoped(anchor: str, stem: str) -> str:
+    """A chapter's sources anchor made unique in the book (the PDF is one document): ``source-3-1`` of
+    ``training-cost`` is ``training-cost-source-3-1``."""
+    return f"{stem}-{anchor}"
+
+
+def scope_sources(markdown: str, stem: str) -> str:
+    """The chapter's list of sources with its anchors scoped to the chapter (:func:`scoped`)."""
+    return SOURCE_ID.sub(lambda m: f"{{#{scoped(m.group(1), stem)}{m.group(2)}", markdown)
+
+
+def is_sentence(value: str) -> bool:
+    """A value composed as a phrase or sentence (more than three words, or long): it is shown as text
+    with a small marker after it, never as one long link."""
+    text = re.sub(r"\\(.)", r"\1", value)
+    return len(text.split()) > SENTENCE_WORDS or len(text) > SENTENCE_CHARS
+
+
+def computed(cell, lineage: ChapterLineage | None = None) -> tuple[str, str]:
     """An inline value, bare and as a span that keeps its provenance: the expression as written
-    in the chapter and the id of its cell in the executed notebook (the site shows both; the PDF
-    and real Quarto show the value only). A value the chapter composed as markdown (a verdict's
-    head, a sentence) is prose, not a computed value, and stays bare."""
+    in the chapter, the id of its cell in the executed notebook, the anchors of its sources in the
+    chapter's list, the data rows it was computed from and the named values it rests on (the site
+    shows them; the PDF and real Quarto show the value only). A value the chapter composed as
+    markdown (a verdict's head, a sentence) is prose, not a computed value, and stays bare."""
+    from briefing.lineage import lineage_of
+    from briefing.sources import data_label
+
     value = inline_value(cell.get("outputs", []))
     markdown = any("text/markdown" in out.get("data", {}) for out in cell.get("outputs", []))
     if not value or markdown:
         return value, value
-    return value, f'[{value}]{{.computed data-cell="{cell["id"]}" data-expr="{_attr_value(cell.source)}"}}'
+    attrs = [f'data-cell="{cell["id"]}"', f'data-expr="{_attr_value(cell.source)}"']
+    refs = lineage_of(cell.get("outputs", [])) or []
+    if lineage is not None:
+        anchors = list(dict.fromkeys(lineage.anchors[r] for r in refs if r in lineage.anchors))
+        if anchors:
+            attrs.append(f'data-sources="{" ".join(anchors)}"')
+        rows = data_label(refs)
+        if rows:
+            attrs.append(f'data-rows="{_attr_value(rows)}"')
+        position = lineage.positions.get(cell["id"], 0)
+        names = lineage.names.intermediates(cell.source, position) if lineage.names else []
+        if names:
+            attrs.append(f'data-names="{" ".join(f"{n}:{c}" for n, c in names)}"')
+    classes = ".computed.sentence" if is_sentence(value) else ".computed"
+    return value, f'[{value}]{{{classes} {" ".join(attrs)}}}'
 
 
 IN_ATTRIBUTE = re.compile(r'=\s*"(?:[^"\\]|\\.)*$')
@@ -154,7 +228,8 @@ class ChapterAssembler:
         code_cells = [c for c in self.nb.cells if c.cell_type in ("code", "raw")]
         inline = [c for c in code_cells if INLINE_TAG in c.metadata.get("tags", [])]
         cells = iter(c for c in code_cells if INLINE_TAG not in c.metadata.get("tags", []))
-        values = iter(computed(c) for c in inline)
+        lineage = ChapterLineage.of(self.nb, self.stem)
+        values = iter(computed(c, lineage) for c in inline)
         for block in self.chapter.blocks:
             if block is self.title_block:
                 for _ in INLINE_EXPR.finditer(block.text.split("\n", 1)[0]):
@@ -317,7 +392,7 @@ class ChapterAssembler:
                     n_tables += 1
                     pieces.append(self._table(block, "".join(data["text/html"]), label, n_tables))
                 elif "text/markdown" in data:
-                    pieces.append("".join(data["text/markdown"]))
+                    pieces.append(scope_sources("".join(data["text/markdown"]), self.stem))
                 elif "text/plain" in data:
                     pieces.append(self._verbatim("".join(data["text/plain"]), "cell-output cell-output-display"))
         return pieces

@@ -173,34 +173,118 @@
     if (key && previews[key]) attach(link, function () { return fragment(previews[key]); });
   });
 
-  /* Computed numbers: the expression, the chapter's data and the notebook cell. */
-  var reads = Array.prototype.map.call(document.querySelectorAll("#data-read li"), function (item) {
-    return item.querySelector("code").textContent;
-  });
-  document.querySelectorAll("main a.computed").forEach(function (link) {
-    attach(link, function () {
-      var box = document.createElement("div");
-      box.className = "popup-provenance";
-      var head = document.createElement("p");
-      head.className = "popup-label";
-      head.textContent = "Computed in the chapter by";
-      var expr = document.createElement("pre");
-      expr.textContent = link.getAttribute("data-expr");
-      var data = document.createElement("p");
-      data.textContent = reads.length
-        ? "From the data the chapter read: " + reads.join(", ") + "."
-        : "The chapter read no data file.";
-      var cell = document.createElement("p");
-      var go = document.createElement("a");
-      go.href = link.getAttribute("href");
-      go.textContent = "Its cell in the executed notebook (" + go.hash.slice(1) + ")";
-      go.tabIndex = -1;
-      cell.appendChild(go);
-      box.appendChild(head);
-      box.appendChild(expr);
+  /* Computed numbers: the value, its expression, the named values it rests on (each a link to the cell that
+     defines it), the documents it was read in (from the chapter's list of sources) and the data rows. */
+  var notebookHref = function (link, cell) {
+    var url = new URL(link.getAttribute("href"), location.href);
+    url.hash = cell;
+    return url.href;
+  };
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function sourceEntry(anchor) {
+    var target = document.getElementById(anchor);
+    if (!target) return null;
+    var item = target.closest("li");
+    var documentItem = item && item.parentNode ? item.parentNode.closest("li") : null;
+    var entry = element("li", "popup-source");
+    if (documentItem) {
+      var head = documentItem.cloneNode(true);
+      head.querySelectorAll("ul, ol, [id]").forEach(function (node) {
+        if (node.tagName === "UL" || node.tagName === "OL") node.remove(); else node.removeAttribute("id");
+      });
+      var where = item.cloneNode(true);
+      where.querySelectorAll("[id]").forEach(function (node) { node.removeAttribute("id"); });
+      where.querySelectorAll(".source-data").forEach(function (node) { node.remove(); });
+      entry.appendChild(element("span", "popup-document")).innerHTML = head.innerHTML;
+      var locator = element("span", "popup-locator");
+      locator.innerHTML = where.innerHTML;
+      entry.appendChild(locator);
+    } else {
+      entry.innerHTML = item ? item.innerHTML : target.innerHTML;
+    }
+    return entry;
+  }
+  function provenance(link) {
+    var box = element("div", "popup-provenance");
+    var value = link.getAttribute("data-value") || link.textContent;
+    if (value.length > 140) value = value.slice(0, 139) + "…";
+    box.appendChild(element("p", "popup-value", value));
+    box.appendChild(element("p", "popup-label", "Computed by"));
+    box.appendChild(element("pre", "", link.getAttribute("data-expr")));
+    var names = (link.getAttribute("data-names") || "").split(" ").filter(Boolean);
+    if (names.length) {
+      var from = element("p", "popup-names");
+      from.appendChild(document.createTextNode("From "));
+      names.forEach(function (pair, index) {
+        var cut = pair.lastIndexOf(":");
+        var go = element("a", "", pair.slice(0, cut));
+        go.href = notebookHref(link, pair.slice(cut + 1));
+        if (index) from.appendChild(document.createTextNode(", "));
+        from.appendChild(go);
+      });
+      box.appendChild(from);
+    }
+    var anchors = (link.getAttribute("data-sources") || "").split(" ").filter(Boolean);
+    if (anchors.length) {
+      box.appendChild(element("p", "popup-label", anchors.length > 1 ? "Sources" : "Source"));
+      var list = element("ul", "popup-sources");
+      anchors.forEach(function (anchor) {
+        var entry = sourceEntry(anchor);
+        if (entry) list.appendChild(entry);
+      });
+      box.appendChild(list);
+    } else {
+      box.appendChild(element("p", "popup-none", "Computed from no data row: a constant or a definition of this chapter."));
+    }
+    var rows = link.getAttribute("data-rows");
+    if (rows) {
+      var data = element("p", "popup-rows");
+      data.appendChild(document.createTextNode("Data: "));
+      rows.split("; ").forEach(function (part, index) {
+        if (index) data.appendChild(document.createTextNode("; "));
+        var file = part.split(/[ ,(]/)[0];
+        var go = element("a", "", file);
+        go.href = root + file;
+        data.appendChild(go);
+        data.appendChild(document.createTextNode(part.slice(file.length)));
+      });
       box.appendChild(data);
-      box.appendChild(cell);
-      return box;
+    }
+    var cell = element("p");
+    var go = element("a", "", "Its cell in the executed notebook (" + new URL(link.href).hash.slice(1) + ")");
+    go.href = link.getAttribute("href");
+    cell.appendChild(go);
+    box.appendChild(cell);
+    return box;
+  }
+
+  /* On a touch screen the first tap on a number opens its popup instead of following the link (the
+     notebook link is inside the popup); a tap anywhere else closes it. */
+  var lastPointer = "mouse";
+  var openBeforeTap = false;
+  document.addEventListener("pointerdown", function (event) {
+    lastPointer = event.pointerType || "mouse";
+    var tapped = event.target.closest ? event.target.closest("main a.computed") : null;
+    openBeforeTap = !!tapped && owner === tapped && !popup.hidden;
+  }, true);
+  function touching() { return lastPointer === "touch" || lastPointer === "pen"; }
+  document.querySelectorAll("main a.computed").forEach(function (link) {
+    attach(link, function () { return provenance(link); });
+    link.addEventListener("click", function (event) {
+      if (!touching() || openBeforeTap) return;
+      event.preventDefault();
+      clearTimeout(hideTimer);
+      if (owner !== link || popup.hidden) show(link, provenance(link));
     });
+  });
+  document.addEventListener("click", function (event) {
+    if (popup.hidden || !owner) return;
+    if (popup.contains(event.target) || owner.contains(event.target)) return;
+    hide();
   });
 })();

@@ -115,11 +115,24 @@ local function html_table(div)
   if not raw then return nil end
   local parsed = pandoc.read(raw, "html")
   local tbl = nil
+  local note = nil
   for _, block in ipairs(parsed.blocks) do
     block:walk({ Table = function(t) if not tbl then tbl = t end end })
     if block.t == "Table" and not tbl then tbl = block end
+    if block.t == "Div" and block.classes:includes("table-sources") then note = block end
   end
   if not tbl then return nil end
+  if note and not is_html then
+    -- The PDF: the note's numbers and URLs stay, its in-page links and anchors go (they would be Typst labels
+    -- that collide across chapters); the note is set small under the table.
+    local plain = {
+      Link = function(link) if link.target:match("^#") then return link.content end end,
+      Span = function(span) if span.identifier ~= "" then return span.content end end,
+    }
+    tbl = tbl:walk(plain)
+    note = pandoc.Blocks({ pandoc.RawBlock("typst", "#[\n#set text(size: 7pt)"), note:walk(plain),
+      pandoc.RawBlock("typst", "]") })
+  end
   local classes = pandoc.List({ "briefing-table" })
   for _, class in ipairs(tbl.attr.classes) do
     if class == "cards" or class == "summary" then classes:insert(class) end
@@ -162,7 +175,10 @@ local function html_table(div)
       pandoc.RawBlock("typst", "]"),
     }
   end
-  if not is_html then return tbl end
+  if not is_html then
+    if note then return pandoc.Blocks({ tbl }) .. note end
+    return tbl
+  end
   -- Cards: on a narrow screen each row becomes a card, each cell labelled by its column (CSS reads data-label).
   if classes:includes("cards") then
     local labels = {}
@@ -200,7 +216,9 @@ local function html_table(div)
   -- focusable and named, so keyboard users can scroll it too.
   local name = pandoc.utils.stringify(tbl.caption.long)
   if name == "" then name = "Table" end
-  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } }))
+  local wrapped = pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } }))
+  if note then return { wrapped, note } end
+  return wrapped
 end
 
 local function callout(div, kind)
@@ -346,13 +364,29 @@ local function Badge(span)
   return out
 end
 
+-- A computed value links to its notebook cell and carries what its popup shows: the expression, the anchors
+-- of its sources in the chapter's list, its data rows and the named values it rests on. A value composed as a
+-- phrase is never one long link: it stays text, followed by a small marker that is the link.
+local LINEAGE_ATTRIBUTES = { "data-expr", "data-sources", "data-rows", "data-names" }
+
 local function Computed(span)
   if span.classes:includes("verdict-badge") then return Badge(span) end
   if not is_computed(span) then return nil end
   if not is_html or not notebook_page then return span.content end
   local cell = span.attributes["data-cell"] or ""
-  return pandoc.Link(span.content, notebook_page .. "#" .. cell, "",
-    pandoc.Attr("", { "computed" }, { { "data-expr", span.attributes["data-expr"] or "" } }))
+  local attributes = {}
+  for _, name in ipairs(LINEAGE_ATTRIBUTES) do
+    if span.attributes[name] then attributes[#attributes + 1] = { name, span.attributes[name] } end
+  end
+  if span.classes:includes("sentence") then
+    attributes[#attributes + 1] = { "data-value", pandoc.utils.stringify(span.content) }
+    attributes[#attributes + 1] = { "aria-label", "Where this comes from" }
+    local out = pandoc.List(span.content)
+    out:insert(pandoc.Link({ pandoc.Span({ pandoc.Str("i") }, pandoc.Attr("", {}, { { "aria-hidden", "true" } })) },
+      notebook_page .. "#" .. cell, "", pandoc.Attr("", { "computed", "marker" }, attributes)))
+    return out
+  end
+  return pandoc.Link(span.content, notebook_page .. "#" .. cell, "", pandoc.Attr("", { "computed" }, attributes))
 end
 
 -- A data file named in the text or a caption (data/claims.csv) links to its download on the site.

@@ -70,6 +70,6 @@ _configure_inline_backend()
 from briefing import arch, economics  # noqa: E402,F401  (chapters use these names)
 from briefing import data as bdata  # noqa: E402,F401
 from briefing.lineage import count, traced, whole  # noqa: E402,F401
-from briefing.sources import chapter_sources  # noqa: E402,F401
+from briefing.sources import chapter_sources, evidence  # noqa: E402,F401
 from briefing.present import (  # noqa: E402,F401
     billions, claim_quote, join_words, joined, md_escape, number, percent, signed_percent, table, times, usd, when)

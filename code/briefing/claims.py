@@ -208,7 +208,7 @@ def quoted_numbers(claim_id: str, pattern: str, folder: str | Path | None = None
 
 
 def quoted_number(claim_id: str, pattern: str, folder: str | Path | None = None, frame: pd.DataFrame | None = None):
-    """The first number ``pattern`` finds in a claim's French quote (``quoted_number("C07", r"1/(\d+)") -> 50``),
+    r"""The first number ``pattern`` finds in a claim's French quote (``quoted_number("C07", r"1/(\d+)") -> 50``),
     carrying the quote it was read in."""
     return quoted_numbers(claim_id, pattern, folder, frame)[0]
 

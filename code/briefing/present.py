@@ -203,7 +203,8 @@ class Table:
         cells = [[r, c, sorted(index[x] for x in cell)] for r, row in enumerate(self.cell_refs)
                  for c, cell in enumerate(row) if cell]
         shape = [len(self.cell_refs), len(self.cell_refs[0]) if self.cell_refs else 0]
-        return {"text/html": self.data, MIME: {"refs": [ref.as_json() for ref in refs], "cells": cells, "shape": shape}}
+        return {"text/html": self.data, "text/plain": f"<table: {shape[0]} rows, {shape[1]} columns>",
+                MIME: {"refs": [ref.as_json() for ref in refs], "cells": cells, "shape": shape}}
 
 
 def _missing(value) -> bool:

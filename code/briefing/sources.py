@@ -374,7 +374,8 @@ class ChapterSources:
         self.record = record
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/markdown": self.markdown, lineage.MIME: self.record}
+        documents = len(self.record.get("documents", []))
+        return {"text/markdown": self.markdown, "text/plain": f"<sources: {documents} documents>", lineage.MIME: self.record}
 
 
 def chapter_sources(namespace: dict | None = None, folder: str | Path | None = None) -> ChapterSources:
@@ -386,12 +387,36 @@ def chapter_sources(namespace: dict | None = None, folder: str | Path | None = N
     body = list_markdown(found)
     markdown = f"## Sources {{#sources .unnumbered}}\n\n{INTRO}\n\n{body}" if body else ""
     namespace = namespace if namespace is not None else _user_namespace()
-    kinds = {ref: document.kind for document in found.documents for _, refs in found.locators[document] for ref in refs}
     record = {
-        "sources": [[ref.as_json(), anchor, kinds[ref]] for ref, anchor in found.ids.items()],
+        "documents": documents_record(found),
         "derived": sorted(name for name, value in namespace.items() if _carries_lineage(value) and _public(name, value)),
     }
     return ChapterSources(markdown, record)
+
+
+def documents_record(found: SourceList) -> list[dict]:
+    """The chapter's sources as the notebook records them (JSON): each document with its anchor and
+    fields, and each locator with its anchor and the references it backs."""
+    out = []
+    for number, document in enumerate(found.documents, 1):
+        entry = {"id": f"source-{number}", "kind": document.kind, "publisher": document.publisher,
+                 "title": document.title, "url": document.url, "published": document.published,
+                 "confidence": document.confidence, "accessed": document.accessed, "copy": document.copy,
+                 "locators": [{"id": f"source-{number}-{index}", "locator": locator,
+                               "refs": [ref.as_json() for ref in refs]}
+                              for index, (locator, refs) in enumerate(found.locators[document], 1)]}
+        out.append(entry)
+    return out
+
+
+def recorded_sources(nb) -> tuple[list[dict], frozenset[str]]:
+    """The documents and the derived names a chapter's executed notebook recorded (its sources cell)."""
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            record = out.get("data", {}).get(lineage.MIME)
+            if isinstance(record, dict) and "documents" in record:
+                return record["documents"], frozenset(record.get("derived", []))
+    return [], frozenset()
 
 
 def _user_namespace() -> dict:
@@ -529,7 +554,8 @@ def _evidence_words(item: Evidence, link) -> str:
         return f"{item.what}: computed by the briefing" + (f" ({locator})" if locator else "")
     title = link(document.title, document.url) if document.external else document.title
     where = f", {locator}" if locator and locator != "whole file" else ""
-    status = f" ({document.confidence}" + (f", copy at {document.copy}" if document.copy else "") + ")"
+    copy = document.copy.split("/")[0] if document.copy else ""
+    status = f" ({document.confidence}" + (f", copy at {copy}" if copy else "") + ")"
     by = f"{document.publisher}, " if document.publisher else ""
     return f"{item.what}: {by}{title}{where}{status}"
 
@@ -577,3 +603,18 @@ def evidence_html(claim_id: str, folder: str | Path | None = None) -> str:
         else:
             parts.append(html.escape(text))
     return "; ".join(parts)
+
+
+def link_html(title: str, url: str, table: str = "") -> str:
+    """A source's title linked to its URL, with the URL itself (shortened) after it, as a table cell's HTML:
+    the site links the title; the printed page shows where to look. A file of the package (the article)
+    or, for a row derived from other rows, its own table is named as ``data/FILE``, which the site links
+    to the download."""
+    import html
+
+    url = web_url(str(url or ""))
+    if not url.startswith(("http://", "https://")):
+        where = url or (f"data/{table}" if table else "")
+        return html.escape(str(title)) + (f" ({html.escape(where)})" if where else "")
+    return (f'<a href="{html.escape(url)}">{html.escape(str(title))}</a> '
+            f'<span class="source-url">({html.escape(short_url(url))})</span>')

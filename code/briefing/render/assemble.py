@@ -104,21 +104,20 @@ class ChapterLineage:
 
     @classmethod
     def of(cls, nb, stem: str = "") -> ChapterLineage:
-        from briefing.lineage import MIME, Ref
+        from briefing.lineage import Ref
         from briefing.names import Names
+        from briefing.sources import recorded_sources
 
         found = cls()
         code = [c for c in nb.cells if c.cell_type == "code"]
         found.names = Names([(c["id"], c.source) for c in code])
         found.positions = {c["id"]: i for i, c in enumerate(code)}
-        for cell in code:
-            for out in cell.get("outputs", []):
-                record = out.get("data", {}).get(MIME)
-                if isinstance(record, dict) and "sources" in record:
-                    for ref, anchor, kind in record["sources"]:
-                        found.anchors[Ref.from_json(ref)] = scoped(anchor, stem) if stem else anchor
-                        found.kinds[Ref.from_json(ref)] = kind
-                    found.derived = frozenset(record.get("derived", []))
+        documents, found.derived = recorded_sources(nb)
+        for document in documents:
+            for locator in document["locators"]:
+                for ref in locator["refs"]:
+                    found.anchors[Ref.from_json(ref)] = scoped(locator["id"], stem) if stem else locator["id"]
+                    found.kinds[Ref.from_json(ref)] = document["kind"]
         return found
 
 
@@ -169,7 +168,7 @@ def computed(cell, lineage: ChapterLineage | None = None) -> tuple[str, str]:
         names = lineage.names.intermediates(cell.source, position) if lineage.names else []
         if names:
             attrs.append(f'data-names="{" ".join(f"{n}:{c}" for n, c in names)}"')
-    classes = ".computed.sentence" if is_sentence(value) else ".computed"
+    classes = ".computed .sentence" if is_sentence(value) else ".computed"
     return value, f'[{value}]{{{classes} {" ".join(attrs)}}}'
 
 

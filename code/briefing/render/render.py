@@ -348,6 +348,21 @@ def add_changes_page(book: Book, version, chapters, notebooks, assembled, assemb
 
 
 GENERATED: set[Path] = set()
+COVERAGE_DIV = re.compile(r"^::: *\{#lineage-coverage\}\s*\n(?:.*\n)*?:::\s*$", re.M)
+
+
+def add_coverage(book: Book, assembled, assembled_typst, notebooks):
+    """Count what the book prints by where it comes from (:mod:`briefing.coverage`) and put the counts in
+    the page that holds a ``::: {#lineage-coverage}`` div (the "Data and methods" appendix)."""
+    from briefing import coverage
+
+    report = coverage.book([(entry.path.stem, nb) for entry, nb in zip(book.entries, notebooks)])
+    table = coverage.markdown(report)
+    for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
+        for part in parts:
+            if "{#lineage-coverage}" in part.markdown:
+                part.markdown = COVERAGE_DIV.sub(lambda _: f"::: {{#lineage-coverage}}\n{table}\n:::", part.markdown)
+    return report
 
 
 @dataclass
@@ -382,6 +397,10 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     overlay = {path.relative_to(root).as_posix(): payload for path, payload in payloads.items()}
     book, chapters, notebooks = add_changes_page(book, version, chapters, notebooks, assembled, assembled_typst,
                                                  overlay)
+    report = add_coverage(book, assembled, assembled_typst, notebooks)
+    builder.say(f"lineage  {report.printed} values printed: {report.count('sourced')} from data rows, "
+                f"{report.count('article')} from the article, {report.count('none')} from no source, "
+                f"{len(report.lost)} lost; {report.table_cells} table cells, {report.cells['sourced']} from data rows")
     keys = bib_keys(book.bibliography)
     targets = check_references(assembled, chapters, keys)
     targets_typst = {t.id: t for part in assembled_typst for t in part.targets}

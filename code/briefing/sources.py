@@ -32,6 +32,10 @@ CLAIM_SOURCE_FIELDS = ("quote_fr", "translation_en", "claimant", "source_title",
                        "source_locator", "publisher", "published", "accessed", "confidence", "notes")
 """Columns of claims.csv whose source is where the claim was made (the article, a post); the
 others (verdict, rationale, finding, chapter, kind, short wording) are the briefing's own."""
+PROVENANCE_FIELDS = ("notes", "source_title", "source_url", "source_locator", "publisher", "published", "accessed",
+                     "confidence")
+"""The columns that say where a row was read; in the corrections log they source the correction's evidence,
+while its date, section, wording and reason are the briefing's own."""
 URL_WIDTH = 60
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -199,6 +203,8 @@ class Resolver:
         row = self.rows(ref.file).get(ref.key, {})
         if ref.file == "claims.csv" and ref.field not in CLAIM_SOURCE_FIELDS:
             return Citation(Document(OWN, "this briefing", "The briefing's verdicts and findings"), "")
+        if ref.file == "corrections.csv" and ref.field not in PROVENANCE_FIELDS:
+            return Citation(Document(OWN, "this briefing", "The briefing's corrections log"), "")
         citation = self._row_citation(row)
         if ref.file == "claims.csv" and citation.document.kind == ARTICLE and ref.field == "quote_fr":
             line = re.match(r"line \d+", citation.locator)
@@ -355,10 +361,12 @@ def list_markdown(found: SourceList) -> str:
     for number, document in enumerate(found.documents, 1):
         lines.append(f"{number}. []{{#source-{number}}}{document_markdown(document)}")
         for index, (locator, refs) in enumerate(found.locators[document], 1):
-            where = md_escape(locator) if locator else "the whole document"
             data = data_label(refs)
-            shown = f" [(data: {md_escape(data)})]{{.source-data}}" if data else ""
-            lines.append(f"    - []{{#source-{number}-{index}}}{where}{shown}")
+            if locator:
+                shown = f" [(data: {md_escape(data)})]{{.source-data}}" if data else ""
+                lines.append(f"    - []{{#source-{number}-{index}}}{md_escape(locator)}{shown}")
+            else:
+                lines.append(f"    - []{{#source-{number}-{index}}}[data: {md_escape(data)}]{{.source-data}}")
     return "\n".join(lines)
 
 
@@ -547,7 +555,7 @@ def evidence_items(claim_id: str, folder: str | Path | None = None, resolver: Re
 
 def _evidence_words(item: Evidence, link) -> str:
     """``what: Publisher, Title (linked), locator (primary)``; ``link(title, url)`` makes the link."""
-    document, locator = item.citation.document, _cut(item.citation.locator, 90)
+    document, locator = item.citation.document, _cut(item.citation.locator, 60)
     if document.kind == ARTICLE:
         return f"{item.what}: the article, {locator}" if locator else f"{item.what}: the article"
     if document.kind in (OWN, DERIVED, DATA):
@@ -586,23 +594,23 @@ def _escape_outside_links(text: str, item: Evidence) -> str:
 
 
 def evidence_html(claim_id: str, folder: str | Path | None = None) -> str:
-    """The same evidence as HTML, for a table cell (the verdicts ledger)."""
+    """The documents a verdict rests on, each once and linked, as HTML for a table cell (the verdicts ledger):
+    ``DeepSeek-AI, DeepSeek-V3 Technical Report; Meta, Llama 3.1 model card``."""
     import html
 
     items = evidence_items(claim_id, folder)
     lineage.note_shown(item.ref for item in items)
     parts = []
-    for item in items:
-        document = item.citation.document
-        marker = "\0LINK\0"
-        text = _evidence_words(item, lambda title, url: marker)
-        if document.external:
-            head, _, tail = text.partition(marker)
-            parts.append(html.escape(head) + f'<a href="{html.escape(document.url)}">{html.escape(document.title)}</a>'
-                         + html.escape(tail))
-        else:
-            parts.append(html.escape(text))
-    return "; ".join(parts)
+    for document in dict.fromkeys(item.citation.document for item in items):
+        if document.kind == ARTICLE:
+            parts.append("the article")
+            continue
+        if document.kind != "document":
+            continue
+        title = (f'<a href="{html.escape(document.url)}">{html.escape(document.title)}</a>' if document.external
+                 else html.escape(document.title))
+        parts.append(f"{html.escape(document.publisher)}, {title}" if document.publisher else title)
+    return "; ".join(dict.fromkeys(parts))
 
 
 def link_html(title: str, url: str, table: str = "") -> str:

@@ -21,6 +21,7 @@ TITLE = "Where the numbers come from"
 ANCHOR = "where-the-numbers-come-from"
 VERDICT = "verdict_head("
 ZWSP = "\u200b"
+MOST_PLACES = 3
 
 
 def next_letter(numbers: list[str | None]) -> str:
@@ -52,10 +53,21 @@ def headline_cells(nb) -> list:
                 verdict_lines.update(paragraph)
             paragraph = []
         for expr, inline_cell in zip(find_inline(Markdown(cell.source, 0)), pending):
-            if expr.line in verdict_lines and VERDICT not in expr.expr:
+            if expr.line in verdict_lines and is_number(inline_cell):
                 chosen.append(inline_cell)
         pending = []
     return chosen
+
+
+def is_number(cell) -> bool:
+    """A printed number: a plain value with a digit, not a composed phrase or Markdown (a verdict's head, its evidence)."""
+    from briefing.render.assemble import is_sentence
+
+    outputs = cell.get("outputs", [])
+    if any("text/markdown" in out.get("data", {}) for out in outputs):
+        return False
+    value = _value(cell)
+    return any(ch.isdigit() for ch in value) and not is_sentence(value)
 
 
 def _value(cell) -> str:
@@ -86,14 +98,17 @@ def source_lines(refs: list[Ref], documents: list[dict]) -> list[str]:
             continue
         kind = document["kind"]
         if kind == "article":
-            lines.append("the article checked here, " + "; ".join(_md(p) for p in places))
+            lines.append("the article checked here, " + "; ".join(_md(p) for p in places[:MOST_PLACES]))
             continue
         if kind in ("own", "data", "derived"):
             lines.append(_md(document["title"]) + (f" ({'; '.join(_md(p) for p in places)})" if places[0] else ""))
             continue
         status = document["confidence"] + (f", copy at {document['copy']}" if document.get("copy") else "")
         head = f"{_md(document['publisher'])}, *{_md(document['title'])}*" if document["publisher"] else f"*{_md(document['title'])}*"
-        where = "; ".join(_md(p) for p in places if p)
+        shown = [p for p in places if p]
+        where = "; ".join(_md(p) for p in shown[:MOST_PLACES])
+        if len(shown) > MOST_PLACES:
+            where += f" and {len(shown) - MOST_PLACES} more places"
         url = document["url"]
         link = f" [{_md(breakable(url))}]({url})" if url.startswith("http") else ""
         lines.append(f"{head}{', ' + where if where else ''} ({_md(status)}).{link}")

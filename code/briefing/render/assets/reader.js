@@ -201,9 +201,11 @@
       where.querySelectorAll("[id]").forEach(function (node) { node.removeAttribute("id"); });
       where.querySelectorAll(".source-data").forEach(function (node) { node.remove(); });
       entry.appendChild(element("span", "popup-document")).innerHTML = head.innerHTML;
-      var locator = element("span", "popup-locator");
-      locator.innerHTML = where.innerHTML;
-      entry.appendChild(locator);
+      if (where.textContent.trim()) {
+        var locator = element("span", "popup-locator");
+        locator.innerHTML = where.innerHTML;
+        entry.appendChild(locator);
+      }
     } else {
       entry.innerHTML = item ? item.innerHTML : target.innerHTML;
     }

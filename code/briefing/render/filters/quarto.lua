@@ -371,6 +371,8 @@ local LINEAGE_ATTRIBUTES = { "data-expr", "data-sources", "data-rows", "data-nam
 
 local function Computed(span)
   if span.classes:includes("verdict-badge") then return Badge(span) end
+  -- The data rows behind a source are the site's detail (its popups read them); the PDF names the documents.
+  if span.classes:includes("source-data") and not is_html then return {} end
   if not is_computed(span) then return nil end
   if not is_html or not notebook_page then return span.content end
   local cell = span.attributes["data-cell"] or ""

@@ -128,9 +128,10 @@ def test_a_changed_file_re_executes_exactly_the_chapters_that_read_it(reads_book
 
 
 def test_one_value_in_fx_rates_re_executes_only_the_chapters_that_read_the_table(tmp_path):
-    """In the briefing: fx_rates.csv is read by the markets chapter, and by the two pages that
+    """In the briefing: fx_rates.csv is read by the markets chapter, by the two pages that
     describe the whole package (the summary counts every sourced row; data and methods lists every
-    file with its hash). Nothing else re-executes."""
+    file with its hash), and by the verdicts chapter, whose ledger names the source of every verdict's
+    evidence (the rate of the day is evidence of C15). Nothing else re-executes."""
     project = copy_project(tmp_path / "project")
     code, out, err = run_build(project, "--to", "html")
     assert code == 0, err
@@ -144,4 +145,5 @@ def test_one_value_in_fx_rates_re_executes_only_the_chapters_that_read_the_table
     data.rehash(project / "data")
     code, out, err = run_build(project, "--to", "html")
     assert code == 0, err
-    assert executed(out) == {"index.qmd", "chapters/markets-and-money.qmd", "chapters/data-and-methods.qmd"}
+    assert executed(out) == {"index.qmd", "chapters/markets-and-money.qmd", "chapters/data-and-methods.qmd",
+                             "chapters/verdicts.qmd"}

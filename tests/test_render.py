@@ -46,10 +46,12 @@ def test_site_pages_pdf_and_notebooks_are_written(built_book):
 
 def test_inline_expressions_are_computed_and_recorded_in_the_notebook(built_book):
     html = page(built_book, "chapters/numbers.html")
-    # Each value links to its cell on the notebook's page and carries the expression as written.
+    # Each value links to its cell on the notebook's page and carries the expression as written and the
+    # chapter's names it rests on, each with the cell that defines it.
     assert ('The run took <a href="../notebooks/numbers.html#cell-1" class="computed" '
-            'data-expr="f&quot;{total:,}&quot;">2,788</a> thousand GPU-hours') in html
-    assert 'or <a href="../notebooks/numbers.html#cell-2" class="computed" data-expr="total * 2 / 1000">5.576</a> million dollars' in html
+            'data-expr="f&quot;{total:,}&quot;" data-names="total:cell-0 gpu_hours:cell-0">2,788</a> thousand GPU-hours') in html
+    assert ('or <a href="../notebooks/numbers.html#cell-2" class="computed" data-expr="total * 2 / 1000" '
+            'data-names="total:cell-0 gpu_hours:cell-0">5.576</a> million dollars') in html
     notebook = page(built_book, "notebooks/numbers.html")
     assert re.search(r'<section class="nb-cell" id="cell-1"[^>]*>.*?total:,.*?2,788', notebook, re.S)
     nb = nbformat.read(built_book / "chapters/_notebooks/numbers.ipynb", as_version=4)

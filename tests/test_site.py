@@ -214,7 +214,7 @@ def test_the_pdf_opens_with_the_whole_summary_on_one_page_and_long_tables_repeat
     assert "Contents" in "".join(pages[:summary]) and "The article and the ledger" not in pages[summary]
     ids = set(re.findall(r"^\s*(C\d{2})\s", pages[summary], re.M))
     assert ids == set(ledger(real_book / "data")["claim_id"])
-    ledger_pages = [p for p in pages if re.search(r"Claim\s+Verdict\s+Rationale\s+Key evidence", p)]
+    ledger_pages = [p for p in pages if re.search(r"Claim\s+Verdict\s+Rationale\s+Evidence", p)]
     rows_after_first = [p for p in ledger_pages[1:] if re.search(r"^\s*C\d{2}\s", p, re.M)]
     assert len(ledger_pages) >= 2 and rows_after_first, "the verdicts ledger spans pages, each with its header"
 
@@ -226,16 +226,25 @@ def test_the_pdf_stays_tagged(real_book):
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 def test_the_pdf_ends_with_where_the_numbers_come_from(real_book):
+    """Appendix D is a source map (issue 17): per chapter, the numbers its verdicts rest on, each with its
+    expression and its documents (publisher, place, full address); then, in small print, the stamps and hashes."""
     import nbformat
 
     from briefing.render.notebook import data_reads
 
     text = subprocess.run(["pdftotext", "-layout", str(real_book / "_book/deepseek-r1-what-holds.pdf"), "-"],
-                          capture_output=True, text=True, check=True).stdout
+                          capture_output=True, text=True, check=True).stdout.replace("\u200b", "")
     appendix = text[text.rindex("D Where the numbers come from"):]
+    stamps = appendix.index("Stamps and file hashes")
+    source_map = re.sub(r"\s+", " ", appendix[:stamps])
+    cost = source_map[source_map.index("5 Training compute and cost"):source_map.index("6 Prices per token")]
+    assert "$5.576, computed by usd(cost_total / 1e6, 3): DeepSeek-AI, DeepSeek-V3 Technical Report" in cost
+    assert "Table 1, p. 5" in cost
+    assert ("https://github.com/deepseek-ai/DeepSeek-V3/blob/4c2fdb8f55e049553b9f4f1a3241f86d739c8cf8/DeepSeek_V3.pdf"
+            in re.sub(r"\s", "", cost))
     nb = nbformat.read(real_book / "chapters/_notebooks/training-cost.ipynb", as_version=4)
-    section = appendix[appendix.index("5 Training compute and cost"):appendix.index("6 Prices per token")]
-    assert nb.metadata["briefing"]["stamp"] in section.replace("\n", "")
-    flat = re.sub(r"\s+", "", section)
+    flat = re.sub(r"\s+", "", appendix[stamps:])
+    section = flat[flat.index("5Trainingcomputeandcost:"):flat.index("6Pricespertoken:")]
+    assert nb.metadata["briefing"]["stamp"] in section
     for path, digest in data_reads(nb):
-        assert path + digest.removeprefix("sha256:") in flat, path
+        assert path + digest.removeprefix("sha256:") in section, path

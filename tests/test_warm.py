@@ -104,8 +104,10 @@ def test_an_interrupted_build_leaves_no_kernel_server_or_temporary_folder(tmp_pa
     for line in build.stdout:
         if line.startswith("executing slow.qmd"):
             break
-    time.sleep(1.5)  # the kernel is in its cell
-    assert len(ours(root)) >= 2  # the server and the chapter's kernel
+    deadline = time.monotonic() + 60
+    while len(ours(root)) < 2 and time.monotonic() < deadline:  # the server and the chapter's kernel, in its cell
+        time.sleep(0.05)
+    assert len(ours(root)) >= 2
     build.send_signal(signal.SIGINT)
     assert build.wait(timeout=30) == 130
     deadline = time.monotonic() + 5

@@ -306,7 +306,7 @@ def document_markdown(document: Document) -> str:
         return "Computed by the briefing from other rows of its data (an estimate, no document of its own)."
     if document.kind == ARTICLE:
         return ("The French article this briefing checks (its outlet, author and title are unidentified); "
-                f"copy in [{md_escape(document.url)}]({document.url}).")
+                f"its text is in {document.url}.")
     title = md_escape(document.title) or "(untitled)"
     title = f"[{title}]({document.url})" if document.external else title
     parts = [f"{md_escape(document.publisher)}, *{title}*" if document.publisher else f"*{title}*"]
@@ -433,7 +433,10 @@ def _user_namespace() -> dict:
     except ImportError:
         return {}
     shell = get_ipython()
-    return dict(shell.user_ns) if shell is not None else {}
+    if shell is None:
+        return {}
+    hidden = set(getattr(shell, "user_ns_hidden", {})) | {"In", "Out"}
+    return {name: value for name, value in shell.user_ns.items() if name not in hidden}
 
 
 def _public(name: str, value: Any) -> bool:

@@ -69,3 +69,14 @@ def test_chapters_have_kebab_case_names_and_start_with_the_shared_setup():
         first = chapter.cells[0]
         assert first.options.get("include") is False, entry.path.name
         assert "briefing.chapter_setup" in first.code, entry.path.name
+
+
+def test_every_chapter_with_code_ends_with_its_list_of_sources():
+    """The last cell prints the chapter's sources (briefing.sources.chapter_sources): the list its popups point
+    to, and the record of which reference got which anchor; a value printed after it would be missing from it."""
+    for entry in load_book(ROOT).entries:
+        chapter = parse_chapter(entry.path)
+        if not chapter.cells:
+            continue
+        assert chapter.cells[-1].code.strip() == "chapter_sources()", entry.path.name
+        assert chapter.blocks[-1] is chapter.cells[-1], f"{entry.path.name}: text after the list of sources"

@@ -40,6 +40,8 @@ def _clean(element, page: str):
             continue
         for attr in ("id", "tabindex", "aria-describedby"):
             node.attrib.pop(attr, None)
+        for attr in [a for a in node.attrib if a.startswith("data-")]:  # a number's lineage is its own popup's
+            node.attrib.pop(attr)
         if node.tag == "img" and node.get("src") and not re.match(r"^[a-z]+:|^/", node.get("src")):
             node.set("src", posixpath.normpath(posixpath.join(posixpath.dirname(page), node.get("src"))))
     for anchor in element.xpath('.//a[contains(concat(" ", @class, " "), " anchor ")]'):

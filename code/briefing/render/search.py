@@ -22,7 +22,7 @@ from pathlib import Path
 import lxml.html
 
 SKIPPED = ("pre", "script", "style", "details", "nav")
-SKIPPED_CLASSES = ("anchor", "chapter-data", "page-nav")
+SKIPPED_CLASSES = ("anchor", "chapter-data", "page-nav", "table-sources", "row-sources")
 SPACE = re.compile(r"\s+")
 BLOCKS = {"p", "div", "li", "ul", "ol", "td", "th", "tr", "table", "caption", "figure", "figcaption", "blockquote",
           "section", "h1", "h2", "h3", "h4", "h5", "h6", "br", "dd", "dt", "dl", "thead", "tbody"}
@@ -80,8 +80,8 @@ def page_entries(html: bytes, page: str) -> list[dict[str, str]]:
     entries = []
     for section in main.xpath(".//section[@id]"):
         classes = (section.get("class") or "").split()
-        if "chapter-data" in classes:
-            continue
+        if "chapter-data" in classes or str(section.get("id")).endswith("-sources"):
+            continue  # the data a page read and its list of sources are found from the page, not searched
         heading = next((c for c in section if _is_heading(c)), None)
         title = _text(heading, lambda e: False) if heading is not None else page_title
         text = _text(section, lambda e: e is heading or (e.tag == "section" and e.get("id")))

@@ -35,6 +35,14 @@ def test_arithmetic_carries_the_union_of_references():
     assert hours > price and not isinstance(hours > price, lineage.Traced)
 
 
+@pytest.mark.parametrize("ref", [A, Ref("market.csv", ("NVDA", "2025-01-27", "close_usd"), "value"),
+                                 Ref("configs/deepseek-v3.json", (), "rope_scaling.factor"), lineage.article_line(9),
+                                 Ref("x.csv", ("a # b", "100%", "c | d"), "f#g")])
+def test_a_reference_is_recorded_as_one_string_and_read_back(ref):
+    assert isinstance(ref.as_json(), str) and Ref.from_json(ref.as_json()) == ref
+    assert Ref("training_runs.csv", ("deepseek-v3-total",), "gpu_hours").as_json() == "training_runs.csv#deepseek-v3-total#gpu_hours"
+
+
 def test_traced_values_are_the_plain_values_to_everything_else():
     value = TracedFloat(71.11111, [A])
     assert repr(value) == repr(71.11111) and f"{value:.1f}" == "71.1" and value == 71.11111
@@ -141,10 +149,10 @@ def test_a_table_gets_a_numbered_source_note_and_each_row_its_sources():
     assert "DeepSeek-V3 Technical Report" in html and "github.com/deepseek-ai/DeepSeek-V3/…/DeepSeek_V3.pdf" in html
     assert "2788000" in html or "2,788,000" in html or "2788000.0" in html
     record = bundle[lineage.MIME]
-    assert record["shape"] == [2, 2] and len(record["cells"]) == 4
+    assert record["shape"] == [2, 2] and [len(row.split()) for row in record["cells"]] == [2, 2]
     assert bundle["text/plain"] == "<table: 2 rows, 2 columns>"
     plain = present.table(pd.DataFrame({"a": [1, 2]}))._repr_mimebundle_()
-    assert "table-sources" not in plain["text/html"] and plain[lineage.MIME]["cells"] == []
+    assert "table-sources" not in plain["text/html"] and plain[lineage.MIME]["cells"] == ["", ""]
 
 
 def test_a_chapters_named_values_are_found_from_its_code():

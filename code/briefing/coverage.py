@@ -95,14 +95,14 @@ def _text(outputs: list) -> str:
 
 def chapter(stem: str, nb) -> Coverage:
     """The coverage of one executed notebook."""
-    from briefing.names import Names
+    from briefing.names import names_of
     from briefing.sources import recorded_sources
 
     documents, derived = recorded_sources(nb)
     kinds = {Ref.from_json(ref): document["kind"] for document in documents
              for locator in document["locators"] for ref in locator["refs"]}
     code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
-    names = Names([(c.get("id", ""), _source(c)) for c in code])
+    names = names_of(tuple((c.get("id", ""), _source(c)) for c in code))
     found = Coverage()
     for index, cell in enumerate(code):
         outputs = cell.get("outputs", [])
@@ -126,9 +126,11 @@ def chapter(stem: str, nb) -> Coverage:
                 refs = [Ref.from_json(r) for r in record.get("refs", [])]
                 rows, columns = record["shape"]
                 traced = 0
-                for _, _, indices in record["cells"]:
-                    found.cells[kind_of([refs[i] for i in indices], kinds)] += 1
-                    traced += 1
+                for row in record["cells"]:
+                    for cell in row.split():
+                        indices = [int(i) for i in cell.partition(":")[2].split(",")]
+                        found.cells[kind_of([refs[i] for i in indices], kinds)] += 1
+                        traced += 1
                 found.cells["none"] += rows * columns - traced
     return found
 

@@ -43,13 +43,16 @@ class Ref(NamedTuple):
     key: tuple[str, ...]
     field: str
 
-    def as_json(self) -> list:
-        return [self.file, list(self.key), self.field]
+    def as_json(self) -> str:
+        """The reference as the notebook records it, one short string:
+        ``training_runs.csv#deepseek-v3-total#gpu_hours``, ``market.csv#NVDA | 2025-01-27 | close_usd#value``,
+        ``configs/deepseek-v3.json##kv_lora_rank`` (``%`` and ``#`` inside a part are percent-encoded)."""
+        return "#".join([_quote(self.file), " | ".join(_quote(k) for k in self.key), _quote(self.field)])
 
     @classmethod
-    def from_json(cls, item: list) -> Ref:
-        file, key, field = item
-        return cls(str(file), tuple(str(k) for k in key), str(field))
+    def from_json(cls, item: str) -> Ref:
+        file, key, field = item.split("#")
+        return cls(_unquote(file), tuple(_unquote(k) for k in key.split(" | ")) if key else (), _unquote(field))
 
     @property
     def is_article(self) -> bool:
@@ -64,6 +67,14 @@ def table_ref(path: str) -> Ref:
 def article_ref() -> Ref:
     """The reference to the whole article (a count of its words, its hash)."""
     return Ref(ARTICLE, (), "")
+
+
+def _quote(text: str) -> str:
+    return str(text).replace("%", "%25").replace("#", "%23").replace(" | ", " %7C ")
+
+
+def _unquote(text: str) -> str:
+    return text.replace(" %7C ", " | ").replace("%23", "#").replace("%25", "%")
 
 
 def article_line(line: int) -> Ref:

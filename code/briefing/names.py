@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 from dataclasses import dataclass
 
 BUILTINS = frozenset(dir(builtins))
@@ -107,9 +108,8 @@ class Names:
     def closure(self, expr: str, index: int) -> list[tuple[str, str, bool]]:
         """``(name, cell, is_value)`` for every chapter name ``expr`` rests on, nearest first (breadth first),
         as defined before notebook position ``index``; each name once, at its last definition."""
-        try:
-            start = _loads(ast.parse(expr, mode="eval"))
-        except SyntaxError:
+        start = _expression_names(expr)
+        if start is None:
             return []
         seen: dict[str, tuple[str, str, bool]] = {}
         queue = sorted(start)
@@ -136,3 +136,18 @@ class Names:
         """The named values (not functions or modules) ``expr`` rests on, nearest first, with the cell
         that defines each: what the reader's popup lists."""
         return [(name, cell) for name, cell, is_value in self.closure(expr, index) if is_value][:limit]
+
+
+@functools.lru_cache(maxsize=4096)
+def _expression_names(expr: str) -> frozenset[str] | None:
+    try:
+        return frozenset(_loads(ast.parse(expr, mode="eval")))
+    except SyntaxError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def names_of(cells: tuple[tuple[str, str], ...]) -> Names:
+    """The :class:`Names` of a notebook's code cells, read once per process (the engine and the coverage
+    count both ask)."""
+    return Names(list(cells))

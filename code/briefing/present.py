@@ -105,7 +105,8 @@ def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, html_co
 
     Cells that carry lineage (values read from data, kept in ``object`` columns) give the table a
     numbered source note and each row the numbers of its sources (:func:`briefing.sources.table_note`);
-    the cells' references are recorded with the table (:data:`briefing.lineage.MIME`).
+    the cells' references are recorded with the table (:data:`briefing.lineage.MIME`): ``refs``, and for each
+    row a string ``"column:ref,ref column:ref"`` naming the references of each traced cell.
     """
     import html as html_lib
 
@@ -200,8 +201,8 @@ class Table:
         refs = sorted(frozenset().union(*(r for row in self.cell_refs for r in row)) if self.cell_refs else ())
         lineage.note_shown(refs)
         index = {ref: i for i, ref in enumerate(refs)}
-        cells = [[r, c, sorted(index[x] for x in cell)] for r, row in enumerate(self.cell_refs)
-                 for c, cell in enumerate(row) if cell]
+        cells = [" ".join(f"{c}:" + ",".join(str(i) for i in sorted(index[x] for x in cell))
+                          for c, cell in enumerate(row) if cell) for row in self.cell_refs]
         shape = [len(self.cell_refs), len(self.cell_refs[0]) if self.cell_refs else 0]
         return {"text/html": self.data, "text/plain": f"<table: {shape[0]} rows, {shape[1]} columns>",
                 MIME: {"refs": [ref.as_json() for ref in refs], "cells": cells, "shape": shape}}

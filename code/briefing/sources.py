@@ -147,6 +147,7 @@ class Resolver:
         self._resources: dict[str, dict[str, Any]] | None = None
         self._article: list[str] | None = None
         self._attribution: dict[str, Any] | None = None
+        self._evidence: dict[str, list[dict[str, Any]]] | None = None
 
     def resources(self) -> dict[str, dict[str, Any]]:
         if self._resources is None:
@@ -170,6 +171,17 @@ class Resolver:
                 table[ident] = record
             self._tables[path] = table
         return self._tables[path]
+
+    def evidence(self) -> dict[str, list[dict[str, Any]]]:
+        """``data/evidence.csv`` by claim, each claim's items in order (read once)."""
+        if self._evidence is None:
+            from briefing import data
+
+            table = data.load("evidence", self.folder).sort_values(["claim_id", "item"])
+            self._evidence = {}
+            for record in table.to_dict("records"):
+                self._evidence.setdefault(str(record["claim_id"]), []).append(record)
+        return self._evidence
 
     def article_lines(self) -> list[str]:
         if self._article is None:
@@ -238,6 +250,21 @@ class Resolver:
         return Citation(document, str(res.get("source_locator", "")))
 
 
+_RESOLVERS: dict[str, Resolver] = {}
+
+
+def resolver_for(folder: str | Path | None = None) -> Resolver:
+    """One :class:`Resolver` per data folder and per state of it (:func:`briefing.data.package_key`): a chapter
+    that prints many sources reads each table once."""
+    from briefing import data
+
+    key = f"{data.data_folder(folder)}\0{data.package_key(folder)}"
+    if key not in _RESOLVERS:
+        _RESOLVERS.clear()
+        _RESOLVERS[key] = Resolver(folder)
+    return _RESOLVERS[key]
+
+
 def _own_title(res: dict[str, Any]) -> str:
     description = str(res.get("description") or res.get("name", "")).rstrip(".")
     return description[:1].upper() + description[1:]
@@ -282,13 +309,13 @@ class SourceList:
             entries.append((citation.locator, [ref]))
             index = len(entries)
         number = self.documents.index(document) + 1
-        self.ids[ref] = f"source-{number}-{index}"
+        self.ids[ref] = f"source-{number}-{index}" if citation.locator else f"source-{number}"
         return self.ids[ref]
 
 
 def source_list(refs: Iterable[Ref], resolver: Resolver | None = None) -> SourceList:
     """The documents behind ``refs``, in their order."""
-    resolver = resolver or Resolver()
+    resolver = resolver or resolver_for()
     found = SourceList()
     for ref in refs:
         found.add(ref, resolver.resolve(ref))
@@ -361,12 +388,8 @@ def list_markdown(found: SourceList) -> str:
     for number, document in enumerate(found.documents, 1):
         lines.append(f"{number}. []{{#source-{number}}}{document_markdown(document)}")
         for index, (locator, refs) in enumerate(found.locators[document], 1):
-            data = data_label(refs)
             if locator:
-                shown = f" [(data: {md_escape(data)})]{{.source-data}}" if data else ""
-                lines.append(f"    - []{{#source-{number}-{index}}}{md_escape(locator)}{shown}")
-            else:
-                lines.append(f"    - []{{#source-{number}-{index}}}[data: {md_escape(data)}]{{.source-data}}")
+                lines.append(f"    - []{{#source-{number}-{index}}}{md_escape(locator)}")
     return "\n".join(lines)
 
 
@@ -391,7 +414,7 @@ def chapter_sources(namespace: dict | None = None, folder: str | Path | None = N
     chapter printed, with anchors; and, as JSON for the build, which anchor each reference got and
     which of the chapter's names hold values read from data (so a printed value computed from them
     without lineage can be found)."""
-    found = source_list(lineage.shown(), Resolver(folder))
+    found = source_list(lineage.shown(), resolver_for(folder))
     body = list_markdown(found)
     markdown = f"## Sources {{#sources .unnumbered}}\n\n{INTRO}\n\n{body}" if body else ""
     namespace = namespace if namespace is not None else _user_namespace()
@@ -410,7 +433,7 @@ def documents_record(found: SourceList) -> list[dict]:
         entry = {"id": f"source-{number}", "kind": document.kind, "publisher": document.publisher,
                  "title": document.title, "url": document.url, "published": document.published,
                  "confidence": document.confidence, "accessed": document.accessed, "copy": document.copy,
-                 "locators": [{"id": f"source-{number}-{index}", "locator": locator,
+                 "locators": [{"id": f"source-{number}-{index}" if locator else f"source-{number}", "locator": locator,
                                "refs": [ref.as_json() for ref in refs]}
                               for index, (locator, refs) in enumerate(found.locators[document], 1)]}
         out.append(entry)
@@ -475,7 +498,7 @@ def table_note(refs_by_row: list[frozenset[Ref]], resolver: Resolver | None = No
     article are numbered; the briefing's own definitions are not a source."""
     import html
 
-    resolver = resolver or Resolver()
+    resolver = resolver or resolver_for()
     order: list[Document] = []
     where: dict[Document, list[str]] = {}
     numbers = []
@@ -544,11 +567,10 @@ def evidence_items(claim_id: str, folder: str | Path | None = None, resolver: Re
     """The evidence of one claim's verdict, in order (``data/evidence.csv``), each resolved to its document."""
     from briefing import data
 
-    resolver = resolver or Resolver(folder)
-    table = data.load("evidence", folder)
-    chosen = table[table["claim_id"] == claim_id].sort_values("item")
+    resolver = resolver or resolver_for(folder)
+    chosen = resolver.evidence().get(claim_id, [])
     items = []
-    for _, row in chosen.iterrows():
+    for row in chosen:
         file = _text(row["file"])
         key = tuple(_text(row["key"]).split(data.KEY_SEPARATOR)) if _text(row["key"]) else ()
         ref = Ref(file, key, "")

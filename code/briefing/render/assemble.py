@@ -105,12 +105,12 @@ class ChapterLineage:
     @classmethod
     def of(cls, nb, stem: str = "") -> ChapterLineage:
         from briefing.lineage import Ref
-        from briefing.names import Names
+        from briefing.names import names_of
         from briefing.sources import recorded_sources
 
         found = cls()
         code = [c for c in nb.cells if c.cell_type == "code"]
-        found.names = Names([(c["id"], c.source) for c in code])
+        found.names = names_of(tuple((c["id"], c.source) for c in code))
         found.positions = {c["id"]: i for i, c in enumerate(code)}
         documents, found.derived = recorded_sources(nb)
         for document in documents:

@@ -89,11 +89,10 @@ def _md(text: str) -> str:
 
 def source_lines(refs: list[Ref], documents: list[dict]) -> list[str]:
     """Each document a value's references resolve to, once, with the places in it: Markdown."""
-    wanted = {tuple(r.as_json()[0:1]) + (tuple(r.key), r.field) for r in refs}
+    wanted = {r.as_json() for r in refs}
     lines = []
     for document in documents:
-        places = [loc["locator"] for loc in document["locators"]
-                  if any((ref[0], tuple(ref[1]), ref[2]) in wanted for ref in loc["refs"])]
+        places = [loc["locator"] for loc in document["locators"] if any(ref in wanted for ref in loc["refs"])]
         if not places:
             continue
         kind = document["kind"]

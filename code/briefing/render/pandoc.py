@@ -25,8 +25,11 @@ def asset(name: str) -> Path:
     return Path(str(resources.files("briefing.render").joinpath(name)))
 
 
+READER = "markdown+smart-implicit_header_references"
+
+
 def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: list[str], cwd: Path,
-               source_name: str) -> str:
+               source_name: str, reader: str = READER) -> str:
     """Convert markdown to ``to`` with the Quarto filter; metadata travels as a JSON file."""
     handle, name = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=cwd)
     meta_file = Path(name)
@@ -34,7 +37,7 @@ def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: l
         json.dump(metadata, fh, sort_keys=True, ensure_ascii=False)
     command = [
         pandoc_binary(),
-        "--from", "markdown+smart-implicit_header_references",
+        "--from", reader,
         "--to", to,
         "--metadata-file", str(meta_file),
         "--lua-filter", str(asset("filters/quarto.lua")),

@@ -191,6 +191,14 @@
     if (!target) return null;
     var item = target.closest("li");
     var documentItem = item && item.parentNode ? item.parentNode.closest("li") : null;
+    if (!documentItem && item) {  /* the whole document: its entry without the list of places */
+      var whole = element("li", "popup-source");
+      var copy = item.cloneNode(true);
+      copy.querySelectorAll("ul, ol").forEach(function (node) { node.remove(); });
+      copy.querySelectorAll("[id]").forEach(function (node) { node.removeAttribute("id"); });
+      whole.innerHTML = copy.innerHTML;
+      return whole;
+    }
     var entry = element("li", "popup-source");
     if (documentItem) {
       var head = documentItem.cloneNode(true);
@@ -199,7 +207,6 @@
       });
       var where = item.cloneNode(true);
       where.querySelectorAll("[id]").forEach(function (node) { node.removeAttribute("id"); });
-      where.querySelectorAll(".source-data").forEach(function (node) { node.remove(); });
       entry.appendChild(element("span", "popup-document")).innerHTML = head.innerHTML;
       if (where.textContent.trim()) {
         var locator = element("span", "popup-locator");

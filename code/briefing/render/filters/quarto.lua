@@ -371,8 +371,6 @@ local LINEAGE_ATTRIBUTES = { "data-expr", "data-sources", "data-rows", "data-nam
 
 local function Computed(span)
   if span.classes:includes("verdict-badge") then return Badge(span) end
-  -- The data rows behind a source are the site's detail (its popups read them); the PDF names the documents.
-  if span.classes:includes("source-data") and not is_html then return {} end
   if not is_computed(span) then return nil end
   if not is_html or not notebook_page then return span.content end
   local cell = span.attributes["data-cell"] or ""
@@ -422,8 +420,7 @@ return {
   { Meta = function(meta) read_meta(meta) end },
   { Header = Header, Link = LinkBare },
   { Div = Div },
-  { Span = Computed },
-  { Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
+  { Span = Computed, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
   is_html and DataLinks or {},
-  { Str = Str },
+  is_typst and { Str = Str } or {},
 }

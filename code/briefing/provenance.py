@@ -68,12 +68,31 @@ def confidence_counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     counted = counted.reindex(columns=CONFIDENCE).fillna(0).astype(int)
     counted.columns.name = None
     counted.insert(0, "rows", counted.sum(axis=1))
-    return counted.reset_index()
+    counted = counted.reset_index()
+    return _traced(counted, ["rows", *CONFIDENCE], frame)
+
+
+def _files(table: str, frame: pd.DataFrame) -> list[str]:
+    """The data files behind a table name of these counts (every config for ``configs/*.json``)."""
+    if table == CONFIGS and "file" in frame.columns:
+        return sorted({str(f) for f in frame.loc[frame["table"] == CONFIGS, "file"]})
+    return [table]
+
+
+def _traced(counted: pd.DataFrame, columns: list[str], frame: pd.DataFrame) -> pd.DataFrame:
+    """Each count carrying the data files it counts (their whole-file references)."""
+    files = {str(t): _files(str(t), frame) for t in counted["table"]}
+    out = counted.astype({c: object for c in columns})
+    for column in columns:
+        out[column] = pd.Series([lineage.traced(int(n), [lineage.table_ref(f) for f in files[str(t)]])
+                                 for n, t in zip(counted[column], counted["table"])], index=out.index, dtype=object)
+    return out
 
 
 def grouped_configs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The same rows with every model config under one name, ``configs/*.json``."""
-    return frame.assign(table=frame["table"].where(~frame["table"].str.startswith("configs/"), CONFIGS))
+    """The same rows with every model config under one name, ``configs/*.json`` (``file`` keeps each one's)."""
+    table = frame["table"].map(str)
+    return frame.assign(file=table, table=table.where(~table.str.startswith("configs/"), CONFIGS))
 
 
 def by_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,7 +100,8 @@ def by_table(frame: pd.DataFrame) -> pd.DataFrame:
     grouped = grouped_configs(frame)
     per_table = confidence_counts(grouped, ["table"])
     sources = grouped.drop_duplicates(["table", "source", "publisher", "published"]).groupby("table").size()
-    per_table.insert(2, "sources", per_table["table"].map(sources))
+    per_table.insert(2, "sources", pd.Series([lineage.traced(int(sources[t]), [lineage.table_ref(f) for f in _files(str(t), grouped)])
+                                              for t in per_table["table"]], index=per_table.index, dtype=object))
     return per_table
 
 

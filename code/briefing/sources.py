@@ -495,7 +495,7 @@ def _carries_lineage(value: Any, depth: int = 0) -> bool:
 def table_note(refs_by_row: list[frozenset[Ref]], resolver: Resolver | None = None) -> tuple[list[list[int]], str]:
     """The numbered source note under a table: for each row the numbers of its documents, and the
     note as HTML (``Sources: 1. Publisher, Title, locators. link``). Only outside documents and the
-    article are numbered; the briefing's own definitions are not a source."""
+    article are numbered; the briefing's own definitions, and counts of its own tables, are not a source."""
     import html
 
     resolver = resolver or resolver_for()
@@ -507,7 +507,7 @@ def table_note(refs_by_row: list[frozenset[Ref]], resolver: Resolver | None = No
         for ref in sorted(refs):
             citation = resolver.resolve(ref)
             document = citation.document
-            if document.kind in (OWN,):
+            if document.kind in (OWN, DATA):  # the briefing's own definitions, and counts of its own tables
                 continue
             if document not in where:
                 order.append(document)

@@ -107,13 +107,16 @@ SHOTS = ARTIFACTS / "screenshots"
 
 
 @contextmanager
-def chromium(width, javascript=True):
-    """A Chromium page at ``width`` that can reach nothing but ``file://``."""
+def chromium(width, javascript=True, phone=False):
+    """A Chromium page at ``width`` (a phone's, with touch, when ``phone``) that can reach nothing but ``file://``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=javascript)
+        options = {"viewport": {"width": width, "height": 844 if phone else 900}, "java_script_enabled": javascript}
+        if phone:
+            options.update(has_touch=True, is_mobile=True, device_scale_factor=2)
+        context = browser.new_context(**options)
         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
         page = context.new_page()
         errors = []

@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from contextlib import contextmanager
 
 import pytest
 
 from conftest import ARTIFACTS
-from test_site import CHROMIUM, CHROMIUM_FLAGS
+from test_reading import chromium
+from test_site import CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 SHOTS = ARTIFACTS / "screenshots"
@@ -27,26 +27,8 @@ CONFIGS = ["deepseek-v3-inference", "deepseek-v2", "deepseek-llm-67b", "llama-3-
            "mixtral-8x22b", "qwen2.5-72b", "dbrx"]
 
 
-@contextmanager
 def browser_page(width, phone=False):
-    """A Chromium page at ``width`` (a phone's, with touch, when ``phone``) that reaches nothing but file://."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        options = {"viewport": {"width": width, "height": 844 if phone else 900}}
-        if phone:
-            options.update(has_touch=True, is_mobile=True, device_scale_factor=2)
-        context = browser.new_context(**options)
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            yield page
-        finally:
-            browser.close()
-        assert errors == [], errors
+    return chromium(width, phone=phone)
 
 
 def open_popup(page, book, name, text):

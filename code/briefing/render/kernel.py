@@ -24,6 +24,7 @@ import asyncio
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 import warnings
@@ -240,11 +241,28 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
             raise asyncio.CancelledError from None  # nbclient turns a cancelled wait into DeadKernelError
         _raise_named(exc, nb, name, current, timeout, process)
     finally:
+        _reap(client.km)
         shutil.rmtree(sockets, ignore_errors=True)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.metadata.pop("execution", None)
     return Execution(nb, time.perf_counter() - started)
+
+
+def _reap(km) -> None:
+    """Kill the chapter's kernel if the run left it alive, and wait for its exit.
+
+    An interrupt can cancel the manager's own shutdown while the kernel is still starting;
+    a kernel left alive would then create its sockets in a folder already removed.
+    """
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if process is None or process.poll() is not None:
+        return
+    process.kill()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _raise_named(exc: BaseException, nb, name: str, current, timeout, process) -> None:

@@ -29,29 +29,37 @@ def md_escape(text: str) -> str:
     return traced(MD_SPECIAL.sub(r"\\\1", str(text)), refs_of(text))
 
 
+MINUS = "\u2212"
+
+
+def _signed(value: float, text: str) -> str:
+    """``text`` (the magnitude, formatted) with a true minus sign when ``value`` is negative and rounds to non-zero."""
+    return MINUS + text if value < 0 and text.strip("0.,$%×") else text
+
+
 def number(value: float, digits: int = 0) -> str:
-    """``1234.5 -> '1,234.5'`` with a thousands separator and a fixed number of decimals."""
-    return traced(f"{value:,.{digits}f}", refs_of(value))
+    """``1234.5 -> '1,234.5'`` with a thousands separator and a fixed number of decimals; ``-2 -> '−2'``."""
+    return traced(_signed(value, f"{abs(value):,.{digits}f}"), refs_of(value))
 
 
 def billions(value: float, digits: int = 1) -> str:
     """A count as billions: ``671026419200 -> '671.0'``."""
-    return traced(f"{value / 1e9:,.{digits}f}", refs_of(value))
+    return traced(_signed(value, f"{abs(value) / 1e9:,.{digits}f}"), refs_of(value))
 
 
 def percent(fraction: float, digits: int = 1) -> str:
-    """A fraction as a percentage: ``0.224 -> '22.4%'``."""
-    return traced(f"{fraction * 100:,.{digits}f}%", refs_of(fraction))
+    """A fraction as a percentage: ``0.224 -> '22.4%'``, ``-0.1697 -> '−16.97%'`` at two digits."""
+    return traced(_signed(fraction, f"{abs(fraction) * 100:,.{digits}f}%"), refs_of(fraction))
 
 
 def usd(value: float, digits: int = 2) -> str:
-    """Dollars: ``5576000 -> '$5,576,000.00'`` (escaped for markdown by the inline machinery)."""
-    return traced(f"${value:,.{digits}f}", refs_of(value))
+    """Dollars: ``5576000 -> '$5,576,000.00'`` (escaped for markdown by the inline machinery); ``-5.5 -> '−$5.50'``."""
+    return traced(_signed(value, f"${abs(value):,.{digits}f}"), refs_of(value))
 
 
 def times(ratio: float, digits: int = 1) -> str:
     """A ratio as a multiple: ``57.14 -> '57.1×'``."""
-    return traced(f"{ratio:,.{digits}f}×", refs_of(ratio))
+    return traced(_signed(ratio, f"{abs(ratio):,.{digits}f}×"), refs_of(ratio))
 
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -59,12 +59,14 @@ def test_an_unknown_claim_is_refused_by_the_schema(pkg: Path):
 def test_newest_entries_come_first_and_one_day_keeps_the_order_logged(pkg: Path):
     path = pkg / corrections.LOG_FILE
     rows = rows_of(path)
-    rows[1][rows[0].index("date")] = "2026-11-30"
+    day = rows[0].index("date")
+    rows[1][day] = "2026-11-30"
     write_rows(path, rows)
     data.rehash(pkg)
     log = corrections.log(pkg, paths.CHAPTERS)
     assert log["correction_id"].iloc[-1] == rows[1][0]
-    assert list(log["correction_id"].iloc[:3]) == [rows[2][0], rows[3][0], rows[4][0]]
+    newest = max(r[day] for r in rows[1:])
+    assert list(log["correction_id"].iloc[:3]) == [r[0] for r in rows[1:] if r[day] == newest][:3]
 
 
 def test_an_entry_prints_what_was_said_what_is_said_and_why_with_its_link_and_evidence():

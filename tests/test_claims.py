@@ -271,3 +271,28 @@ def test_dates_lists_and_signed_percentages_as_prose():
     assert signed_percent(3.0) == "+3%"
     assert signed_percent(-16.97) == "−16.97%"
     assert signed_percent(0.65) == "+0.65%"
+
+
+def test_the_article_is_cut_into_its_sentences():
+    text = "Avertissement : pas un conseil. L’auteur ne détient rien.\n\nIl dit 22, 4 % de MFU https://t.co/x pic.twitter.com/y\n« Cinq ans… »\nBravo ! Vous rendez"
+    assert claims.article_sentences(text) == [
+        (1, "Avertissement : pas un conseil."), (1, "L’auteur ne détient rien."),
+        (3, "Il dit 22, 4 % de MFU https://t.co/x pic.twitter.com/y"), (4, "« Cinq ans… »"),
+        (5, "Bravo !"), (5, "Vous rendez")]
+
+
+def test_every_sentence_of_the_article_is_a_claim_or_listed_as_out_of_scope():
+    # Second fact-check (issue 18, "The ledger"): every sentence of data/article-fr.txt maps to a row of
+    # claims.csv or of out_of_scope.csv, so nothing the article says is skipped without saying so.
+    assert claims.unaccounted_sentences() == []
+    assert len(claims.article_sentences(claims.article_text())) == 33
+
+
+def test_a_sentence_no_row_accounts_for_is_reported(tmp_path):
+    shutil.copytree(paths.DATA, tmp_path / "data")
+    rows = (tmp_path / "data" / "out_of_scope.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "data" / "out_of_scope.csv").write_text("".join(r for r in rows if not r.startswith("disclaimer,")),
+                                                        encoding="utf-8")
+    data.rehash(tmp_path / "data")
+    assert claims.unaccounted_sentences(tmp_path / "data") == [
+        (2, "Avertissement : cet article ne constitue pas un conseil en investissement.")]

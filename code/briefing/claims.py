@@ -240,3 +240,35 @@ def undiscussed(chapters: str | Path | None = None, folder: str | Path | None = 
         if claim_id not in claims_discussed(text):
             missing.append((claim_id, stem))
     return missing
+
+
+OUT_OF_SCOPE = "out_of_scope"
+SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[«\"A-ZÀ-ÖØ-Þ0-9])")
+
+
+def article_sentences(text: str) -> list[tuple[int, str]]:
+    """``(line, sentence)`` for every sentence of the article, in order.
+
+    Each non-empty line is cut after ``.``, ``!``, ``?`` or ``…`` where a space and a capital (or an opening
+    quotation mark or a digit) follow, so "22, 4 %", "pic.twitter.com" and "années… »" stay whole.
+    """
+    return [(number, sentence.strip())
+            for number, line in enumerate(_newlines(text).split("\n"), 1) if line.strip()
+            for sentence in SENTENCE_BREAK.split(line.strip()) if sentence.strip()]
+
+
+def out_of_scope(folder: str | Path | None = None) -> pd.DataFrame:
+    """The article's passages that are not claims (``out_of_scope.csv``), each with why it is left out."""
+    return data.load(OUT_OF_SCOPE, folder)
+
+
+def unaccounted_sentences(folder: str | Path | None = None) -> list[tuple[int, str]]:
+    """``(line, sentence)`` for each sentence of the article that no claim quotes and no out-of-scope row lists.
+
+    A sentence is accounted for when a claim's ``quote_fr`` or an out-of-scope passage lies inside it, or it
+    lies inside one of them (a quote may span a whole sentence and more).
+    """
+    passages = [_newlines(str(q)) for q in ledger(folder)["quote_fr"]]
+    passages += [_newlines(str(q)) for q in out_of_scope(folder)["quote_fr"]]
+    return [(line, sentence) for line, sentence in article_sentences(article_text(folder))
+            if not any(p in sentence or sentence in p for p in passages)]

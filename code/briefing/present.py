@@ -62,6 +62,22 @@ def times(ratio: float, digits: int = 1) -> str:
     return traced(_signed(ratio, f"{abs(ratio):,.{digits}f}×"), refs_of(ratio))
 
 
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+          "seventeen eighteen nineteen").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def spelled(value: int) -> str:
+    """A whole number under a hundred in words, as prose writes it: ``10 -> 'ten'``, ``27 -> 'twenty-seven'``;
+    other numbers in digits (:func:`number`)."""
+    n = int(value)
+    if n != value or not 0 <= n < 100:
+        return number(value)
+    tens, units = divmod(n, 10)
+    text = _UNITS[n] if n < 20 else _TENS[tens - 2] + ("" if units == 0 else "-" + _UNITS[units])
+    return traced(text, refs_of(value))
+
+
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 

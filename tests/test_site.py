@@ -212,8 +212,11 @@ def test_the_pdf_opens_with_the_whole_summary_on_one_page_and_long_tables_repeat
                            check=True).stdout.split("\f")
     summary = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Summary"))
     assert "Contents" in "".join(pages[:summary]) and "The article and the ledger" not in pages[summary]
-    ids = set(re.findall(r"^\s*(C\d{2})\s", pages[summary], re.M))
-    assert ids == set(ledger(real_book / "data")["claim_id"])
+    led = ledger(real_book / "data")
+    rows = set(re.findall(r"^\s*(C\d{2})\s", pages[summary], re.M))
+    assert rows == set(led[led["verdict"] != "not-checkable"]["claim_id"])  # a row for each checkable claim
+    named = re.search(r"Not checkable .*?: (C\d{2}(?:, C\d{2})*)\.", " ".join(pages[summary].split()))
+    assert set(named.group(1).split(", ")) == set(led[led["verdict"] == "not-checkable"]["claim_id"])
     ledger_pages = [p for p in pages if re.search(r"Claim\s+Verdict\s+Rationale\s+Evidence", p)]
     rows_after_first = [p for p in ledger_pages[1:] if re.search(r"^\s*C\d{2}\s", p, re.M)]
     assert len(ledger_pages) >= 2 and rows_after_first, "the verdicts ledger spans pages, each with its header"

@@ -155,6 +155,20 @@ local function html_table(div)
     for _, row in ipairs(tbl.head.rows) do
       if row.cells[last] then row.cells[last].contents = { pandoc.Plain({ pandoc.Str("Page") }) } end
     end
+    -- The claims that cannot be checked (opinions, mostly) are named in one line under the table, so the
+    -- checkable ones keep a full row each and the summary still fits its page.
+    local set_aside = pandoc.List()
+    for _, body in ipairs(tbl.bodies) do
+      local kept = pandoc.List()
+      for _, row in ipairs(body.body) do
+        if row.cells[3] and pandoc.utils.stringify(row.cells[3].contents) == "not-checkable" then
+          set_aside:insert(pandoc.utils.stringify(row.cells[1].contents))
+        else
+          kept:insert(row)
+        end
+      end
+      body.body = kept
+    end
     for _, body in ipairs(tbl.bodies) do
       for _, row in ipairs(body.body) do
         local cell = row.cells[last]
@@ -169,11 +183,16 @@ local function html_table(div)
         end
       end
     end
-    return {
+    local blocks = pandoc.List({
       pandoc.RawBlock("typst", "#[\n#set text(size: 7pt)\n#set table(inset: (x: 2.5pt, y: 1.9pt))"),
       tbl,
-      pandoc.RawBlock("typst", "]"),
-    }
+    })
+    if #set_aside > 0 then
+      blocks:insert(pandoc.Para({ pandoc.Strong({ pandoc.Str("Not checkable") }), pandoc.Str(" (opinions, or no source to check"),
+        pandoc.Space(), pandoc.Str("against; each argued in its chapter): " .. table.concat(set_aside, ", ") .. ".") }))
+    end
+    blocks:insert(pandoc.RawBlock("typst", "]"))
+    return blocks
   end
   if not is_html then
     if note then return pandoc.Blocks({ tbl }) .. note end

@@ -375,3 +375,38 @@ def test_a_malformed_source_url_is_named(pkg: Path):
 
 def test_every_source_url_of_the_package_is_well_formed():
     assert [str(p) for p in data.validate(REAL) if p.column == "source_url"] == []
+
+
+# Issue 19, class 3: numbers are finite, checked before any chapter runs (several members of the class).
+@pytest.mark.parametrize("name, record, column, value", [
+    ("gpus.csv", 2, "memory_gb", "1e999"),
+    ("gpus.csv", 3, "fp64_tflops", "inf"),
+    ("gpus.csv", 2, "bf16_dense_tflops", "-inf"),
+    ("gpus.csv", 3, "memory_bandwidth_tbps", "NaN"),
+    ("training_runs.csv", 2, "tokens_t", "nan"),
+    ("training_runs.csv", 3, "rental_usd_per_gpu_hour", "Infinity"),
+    ("training_runs.csv", 4, "tokens_t", "-Infinity"),
+])
+def test_a_number_that_is_not_finite_is_refused_at_its_cell(pkg: Path, name, record, column, value):
+    edit(pkg, name, record, column, value)
+    assert f'data/{name}:{record}:{column}: "{value}" is not a finite number' in messages(pkg)
+
+
+@pytest.mark.parametrize("text", ['{"d_model": NaN}', '{"d_model": Infinity}', '{"ffn": {"hidden": -Infinity}}',
+                                  '{"d_model": 1e999}'])
+def test_a_config_with_a_number_that_is_not_finite_is_refused(pkg: Path, text):
+    (pkg / "configs" / "dbrx.json").write_text(text, encoding="utf-8")
+    data.rehash(pkg)
+    assert [m for m in messages(pkg) if m.startswith("data/configs/dbrx.json")] == [
+        "data/configs/dbrx.json:1:-: not valid JSON: " + text.split(": ")[-1].rstrip("}") + " is not a finite number"]
+
+
+def test_the_build_refuses_a_number_that_is_not_finite_before_any_chapter_runs(tmp_path):
+    from conftest import copy_project, run_build
+
+    project = copy_project(tmp_path / "project")
+    edit(project / "data", "fx_rates.csv", 2, "rate", "1e999")
+    code, out, err = run_build(project, "--to", "html")
+    assert code != 0 and "executing" not in out
+    assert 'data/fx_rates.csv:2:rate: "1e999" is not a finite number' in err
+    assert "Traceback" not in err and not (project / "_book").exists()

@@ -488,6 +488,23 @@ def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple
     return problems
 
 
+def finite_numbers(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+    """Every number or integer cell is finite: ``inf``, ``1e999``, ``-Infinity`` and ``NaN`` parse as numbers
+    (frictionless accepts them) but are no measurement; one problem per cell, in place of any other."""
+    numeric = [f["name"] for f in res["schema"]["fields"] if f.get("type") in ("number", "integer")]
+    problems = []
+    for line, row in rows:
+        for column in numeric:
+            cell = (row.get(column) or "").strip()
+            try:
+                value = float(cell) if cell else 0.0
+            except ValueError:
+                continue
+            if not math.isfinite(value):
+                problems.append(Problem(pkg.display(res["path"]), line, column, f'"{cell}" is not a finite number'))
+    return problems
+
+
 def sourced_rows(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
     """Only an estimate may leave its source URL, publisher or publication date empty."""
     problems = []
@@ -587,8 +604,10 @@ def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> lis
     texts, tables, broken = readable
     if res["name"] in broken:
         return list(broken[res["name"]])
-    problems = check_table(pkg, res, texts[res["name"]])
     rows = tables.get(res["name"], [])
+    infinite = finite_numbers(pkg, res, rows)
+    cells = {(p.row, p.column) for p in infinite}
+    problems = infinite + [p for p in check_table(pkg, res, texts[res["name"]]) if (p.row, p.column) not in cells]
     problems += sourced_rows(pkg, res, rows)
     problems += source_urls(pkg, res, rows)
     problems += foreign_keys(pkg, res, tables, frozenset(broken))

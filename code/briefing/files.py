@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -63,10 +64,32 @@ def read_text(path: Path, name: str | None = None, bom: str = "strip") -> str:
     return decode_utf8(read_bytes(path, name), name or str(path), bom)
 
 
+class _NotFinite(ValueError):
+    def __init__(self, token: str):
+        super().__init__(token)
+        self.token = token
+
+
+def _not_finite(token: str):
+    raise _NotFinite(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NotFinite(token)
+    return value
+
+
 def parse_json(text: str, name: str) -> Any:
-    """Parse JSON text; bad JSON or nesting too deep for the decoder is a :class:`FileProblem`."""
+    """Parse JSON text; bad JSON, a number that is not finite (``NaN``, ``Infinity``, ``1e999``: not JSON by
+    RFC 8259, though Python's decoder takes them) or nesting too deep for the decoder is a :class:`FileProblem`."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_finite, parse_float=_finite_float)
+    except _NotFinite as exc:
+        at = text.find(exc.token)
+        line = text.count("\n", 0, at) + 1 if at >= 0 else None
+        raise FileProblem(name, line, f"not valid JSON: {exc.token} is not a finite number") from None
     except json.JSONDecodeError as exc:
         raise FileProblem(name, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
     except RecursionError:

@@ -109,8 +109,15 @@ def freeze_or_execute(builder, book: Book, chapters: list[Chapter], snapshot: Sn
     if pending:
         check = PackageCheck(root)
         builder.caches.append(check.cache)
-        results = _execute(builder, pending, check.env())
-        check.result()
+        needs_kernel = any(any(c.cell_type == "code" for c in nb.cells) for _, _, nb, _ in pending)
+        own = builder.warm is None and needs_kernel
+        warm = start_warm(root) if own else builder.warm  # it preloads while the package is checked
+        try:
+            check.result()  # before any chapter runs: bad data stops the build at its file, row and column
+            results = _execute(builder, pending, check.env(), warm)
+        finally:
+            if own:
+                warm.close()
         failures = []
         for (index, chapter, _, _), result in zip(pending, results):
             if isinstance(result, BaseException):
@@ -125,13 +132,9 @@ def freeze_or_execute(builder, book: Book, chapters: list[Chapter], snapshot: Sn
     return notebooks, payloads
 
 
-def _execute(builder, pending: list, env: dict[str, str]) -> list:
-    """Execute the pending chapters, forking warm kernels from the builder's server (one is started
-    for this build when the builder has none, and stopped when they are done)."""
+def _execute(builder, pending: list, env: dict[str, str], warm) -> list:
+    """Execute the pending chapters, forking their kernels from ``warm`` (cold kernels when None)."""
     root = builder.root
-    needs_kernel = any(any(c.cell_type == "code" for c in nb.cells) for _, _, nb, _ in pending)
-    own = builder.warm is None and needs_kernel
-    warm = start_warm(root) if own else builder.warm
 
     def job(chapter, nb, timeout):
         name = relpath(chapter.path)
@@ -149,11 +152,7 @@ def _execute(builder, pending: list, env: dict[str, str]) -> list:
 
     for _, chapter, _, _ in pending:
         builder.progress.queue(relpath(chapter.path))
-    try:
-        return kernel.run_all([job(c, nb, t) for _, c, nb, t in pending], builder.jobs)
-    finally:
-        if own:
-            warm.close()
+    return kernel.run_all([job(c, nb, t) for _, c, nb, t in pending], builder.jobs)
 
 
 def start_warm(root: Path) -> WarmKernels:

@@ -8,9 +8,9 @@ validator's source), remembers a clean state in ``.briefing-cache/validated/``,
 and hands the key to its kernels (``BRIEFING_DATA_VALIDATED``), whose loads then
 only read. A kernel started any other way (nbval in the tests) validates as before.
 
-The validation runs in a thread while the kernels start; the build waits for it
-before anything is published, and a problem fails the build with one line per
-problem (file, row, column), ahead of any chapter error it may have caused.
+The validation runs in a thread while the warm-kernel server preloads; the build
+waits for it before any chapter runs, and a problem fails the build with one line
+per problem (file, row, column), before a chapter could fail on it.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefing import reads as reading
-from briefing.files import FileProblem, parse_json, read_text, write_atomic
+from briefing.files import FileProblem, inside, parse_json, read_text, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,6 +177,9 @@ def check_descriptor(pkg: Package) -> list[Problem]:
         if not name or not isinstance(path, str) or not path:
             problems.append(Problem(pkg.label, None, where, "a resource needs a name and a path"))
             continue
+        if not inside_lexically(pkg.folder, path):
+            problems.append(Problem(pkg.label, None, f"{name}.path", f'"{path}" is not a path inside {pkg.folder.name}/'))
+            continue
         if name in seen:
             problems.append(Problem(pkg.label, None, name, "resource name declared twice"))
         seen.add(name)
@@ -255,14 +258,31 @@ def schema_for_frictionless(schema: dict[str, Any]) -> dict[str, Any]:
 # --- files --------------------------------------------------------------------
 
 
+def inside_lexically(folder: Path, path: str) -> bool:
+    """A resource path as written stays in the package's folder: relative, and no ``..`` out of it."""
+    target = Path(os.path.normpath(Path(folder) / path))
+    return not Path(path).is_absolute() and (target == Path(folder) or Path(folder) in target.parents)
+
+
+LINKED_OUT = "a link to a file outside {folder}/: the package is published, so its files must live in it"
+
+
 def check_files(pkg: Package) -> list[Problem]:
-    """Declared files exist and match their hash; no data file is left undeclared."""
+    """Declared files exist and match their hash; no data file is left undeclared; none is a link out."""
     problems = []
+    linked_out = set()
+    for file in sorted(pkg.folder.rglob("*")):
+        if not inside(pkg.folder, file):
+            rel = file.relative_to(pkg.folder).as_posix()
+            linked_out.add(rel)
+            problems.append(Problem(pkg.display(rel), None, None, LINKED_OUT.format(folder=pkg.folder.name)))
     for res in pkg.resources:
         path = res.get("path")
-        if not isinstance(path, str):
+        if not isinstance(path, str) or path in linked_out or not inside_lexically(pkg.folder, path):
             continue
         file = pkg.folder / path
+        if not inside(pkg.folder, file):
+            continue
         if not file.is_file():
             problems.append(Problem(pkg.display(path), None, None, f"declared in {DESCRIPTOR} but missing"))
             continue
@@ -276,6 +296,8 @@ def check_files(pkg: Package) -> list[Problem]:
     for file in sorted(pkg.folder.rglob("*")):
         rel = file.relative_to(pkg.folder).as_posix()
         documentation = file.suffix == ".md"
+        if rel in linked_out or not inside(pkg.folder, file):
+            continue
         if not file.is_file() or rel in declared or rel in UNDECLARED_IGNORED or documentation or file.name.startswith("."):
             continue
         if rel in pending:
@@ -713,6 +735,10 @@ def read_file(path: str, folder: str | Path | None = None) -> str:
         if res is None:
             raise KeyError(f"{pkg.display(path)} is not declared in {pkg.label}")
         file = pkg.folder / path
+        if not inside_lexically(pkg.folder, path):
+            raise DataError([Problem(pkg.label, None, f"{res.get('name')}.path", f'"{path}" is not a path inside {pkg.folder.name}/')])
+        if not inside(pkg.folder, file):
+            raise DataError([Problem(pkg.display(path), None, None, LINKED_OUT.format(folder=pkg.folder.name))])
         if not file.is_file():
             raise DataError([Problem(pkg.display(path), None, None, f"declared in {DESCRIPTOR} but missing")])
         payload = file.read_bytes()

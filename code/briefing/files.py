@@ -18,6 +18,7 @@ import codecs
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,35 @@ def decode_utf8(data: bytes, name: str, bom: str = "strip") -> str:
                                       "save the file as UTF-8") from None
 
 
-def read_bytes(path: Path, name: str | None = None) -> bytes:
-    """The file's bytes; an unreadable file (missing, a folder, no permission) is a :class:`FileProblem`."""
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when ``path`` is ``root`` or below it, both as written (``..`` resolved) and after following
+    symbolic links: the one test every path that enters the build passes."""
+    root = Path(os.path.realpath(root))
+    lexical = Path(os.path.normpath(Path(root) / path))
+    real = Path(os.path.realpath(lexical))
+    return all(p == root or root in p.parents for p in (lexical, real))
+
+
+def read_bytes(path: Path, name: str | None = None, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The file's bytes. Only a regular file is read (a device such as ``/dev/zero`` or a FIFO would fill
+    memory or block), and only up to ``limit`` bytes; anything else, or an unreadable file (missing, a
+    folder, no permission), is a :class:`FileProblem`."""
+    shown = name or str(path)
     try:
-        return Path(path).read_bytes()
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+            raise FileProblem(shown, None, f"cannot read: not a regular file ({kind})")
+        with open(path, "rb") as fh:
+            content = fh.read(limit + 1)
     except OSError as exc:
-        raise FileProblem(name or str(path), None, f"cannot read: {exc.strerror or exc}") from None
+        raise FileProblem(shown, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(content) > limit:
+        raise FileProblem(shown, None, f"cannot read: larger than {limit:,} bytes")
+    return content
 
 
 def read_text(path: Path, name: str | None = None, bom: str = "strip") -> str:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefing.files import inside
 from briefing.present import md_escape
 from briefing.render import BuildError
 from briefing.render.notebook import INLINE_TAG
@@ -310,8 +311,9 @@ class ChapterAssembler:
         root = self.root
         path = Path(os.path.normpath((root / bare.lstrip("/")) if bare.startswith("/") else (self.chapter.path.parent / bare)))
         where = f"{relpath(self.chapter.path)}:{line}"
-        if path != root and root not in path.parents:
-            raise BuildError(f"{where}: image outside the project: {bare}")
+        if not inside(root, path):
+            link = " (a symbolic link out of the project)" if (path == root or root in path.parents) else ""
+            raise BuildError(f"{where}: image outside the project: {bare}{link}")
         if not path.is_file():
             raise BuildError(f"{where}: image not found: {bare} (looked for {path.relative_to(root).as_posix()})")
         site = path.relative_to(root).as_posix()

@@ -13,7 +13,8 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from briefing.render.output import cache_dir
+from briefing.render import BuildError
+from briefing.render.output import CACHE_DIR, cache_dir
 
 LOCK_NAME = "build.lock"
 
@@ -30,7 +31,12 @@ def holder(lock_file: Path) -> str:
 def project_lock(root: Path, say=print):
     """Hold the project's build lock for the ``with`` block; wait (saying so) if another build holds it."""
     path = cache_dir(root) / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        if path.is_symlink():
+            raise BuildError(f"{CACHE_DIR}/{LOCK_NAME} is a symbolic link: remove it (the lock is written to)") from None
+        raise
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

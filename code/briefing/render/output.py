@@ -25,7 +25,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefing.files import DIR_MODE, fsync_dir, write_atomic
+from briefing.files import DIR_MODE, fsync_dir, inside, write_atomic
+from briefing.render import BuildError
 
 RECORD = ".briefing-build.json"
 CACHE_DIR = ".briefing-cache"
@@ -53,6 +54,9 @@ def check_output_dir(root: Path, output_dir: str, sources: list[Path], source_fo
     target = Path(os.path.normpath(root / text))
     if target == root or root not in target.parents:
         raise OutputFolderError(f"output-dir '{text}' must be a folder inside the project, not the project or outside it")
+    if target.is_symlink():
+        raise OutputFolderError(f"output-dir '{text}' is a symbolic link: name the folder itself (a build replaces "
+                                "the output folder, so a link would be replaced and its target left stale)")
     real = target.resolve()
     if real == root or root not in real.parents:
         raise OutputFolderError(f"output-dir '{text}' resolves to {real}, outside the project")
@@ -126,7 +130,7 @@ def read_record(target: Path) -> BuildRecord | None:
     record = BuildRecord(engine=str(data.get("engine", "")), read=[str(p) for p in data.get("read", [])])
     for name, value in formats.items():
         if isinstance(value, dict):
-            files = [str(p) for p in value.get("files", []) if isinstance(p, str)]
+            files = [p for p in value.get("files", []) if isinstance(p, str) and plain_name(p)]
             record.formats[str(name)] = FormatRecord(value.get("inputs"), files)
     return record
 
@@ -135,7 +139,11 @@ def read_record(target: Path) -> BuildRecord | None:
 
 
 def cache_dir(root: Path) -> Path:
+    """The project's cache folder, made if absent; a link (to anywhere) is refused, so the build's scratch
+    files, staging and lock always live in the project."""
     folder = Path(root) / CACHE_DIR
+    if folder.is_symlink() or (folder.exists() and not inside(root, folder)):
+        raise BuildError(f"{CACHE_DIR} is a symbolic link: remove it (the build keeps its cache in the project)")
     folder.mkdir(mode=DIR_MODE, exist_ok=True)
     return folder
 
@@ -182,10 +190,19 @@ def files_under(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
 
 
+def plain_name(name: str) -> bool:
+    """A name a build record may list: a relative path below the output folder, no ``..``, no absolute path."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and "\0" not in name and all(p not in ("", ".", "..") for p in parts)
+
+
 def carry(old: Path, staging: Path, names: list[str]) -> None:
-    """Bring ``names`` from the published folder into staging (hard links, else copies); the old stays intact."""
+    """Bring ``names`` from the published folder into staging (hard links, else copies); the old stays intact.
+    A name that is not plain, or whose folder leads out of the published folder, is never followed."""
     for name in names:
         source, dest = old / name, staging / name
+        if not plain_name(name) or not inside(old, source.parent):
+            continue
         if not (source.is_file() or source.is_symlink()) or dest.exists():
             continue
         make_dirs(dest.parent)

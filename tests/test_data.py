@@ -410,3 +410,17 @@ def test_the_build_refuses_a_number_that_is_not_finite_before_any_chapter_runs(t
     assert code != 0 and "executing" not in out
     assert 'data/fx_rates.csv:2:rate: "1e999" is not a finite number' in err
     assert "Traceback" not in err and not (project / "_book").exists()
+
+
+# Issue 19, class 2: a cell a spreadsheet would run as a formula is warned about by `briefing check`.
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+SUM(A1:A2)", "@SUM(A1)",
+                                   "-2+3+cmd|' /C calc'!A0", "\t=1+1"])
+def test_a_formula_cell_is_warned_about_by_check(pkg: Path, capsys, value):
+    edit(pkg, "gpus.csv", 2, "name", value)
+    assert data.check_main(argparse.Namespace(data=str(pkg), rehash=False)) == 0
+    err = capsys.readouterr().err
+    assert f"warning: data/gpus.csv:2:name: starts with {value[0]!r}" in err
+
+
+def test_negative_numbers_are_not_formulas(pkg: Path, capsys):
+    assert data.formula_cells(pkg) == []

@@ -155,3 +155,26 @@ def test_a_dirty_tree_failing_tests_or_an_old_number_release_nothing(repo):
     assert result.returncode == 1 and "MAJOR.MINOR.PATCH" in result.stderr
     assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "tag").strip()
     assert not (repo / "dist").exists() and release_version.read(repo)[0] == "0.1.0"
+
+
+# Issue 19, class 2: the authors' "why" is text in CHANGELOG.md, never markup or a new entry.
+@pytest.mark.parametrize("why", [
+    "fixed\n## 9.9.9 — 2030-01-01\n\nCut from commit abcdef123456.",
+    "## 9.9.9 — 2030-01-01 Cut from commit abcdef123456.",
+    "<img src=x onerror=alert(1)> and [x](javascript:alert(1)) for @pmarca",
+])
+def test_a_why_is_one_paragraph_of_text_that_creates_no_release_and_no_markup(tmp_path, why):
+    import json as _json
+
+    import pypandoc
+
+    from briefing.release.cut import add_entry, changelog_entry
+    from briefing.release.history import releases
+
+    add_entry(tmp_path, changelog_entry(tmp_path, "1.0.0", "2026-12-02", "0" * 40, None, why))
+    assert [r.version for r in releases(tmp_path)] == ["1.0.0"]
+    text = (tmp_path / "CHANGELOG.md").read_text(encoding="utf-8")
+    ast = _json.dumps(_json.loads(pypandoc.convert_text(text, "json", format="markdown")))
+    for kind in ("RawInline", "RawBlock", "Link", "Cite"):
+        assert f'"t": "{kind}"' not in ast
+    assert sum(1 for line in text.splitlines() if line.startswith("## ")) == 1

@@ -912,6 +912,27 @@ def rehash(folder: str | Path | None = None) -> list[str]:
     return changed
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_cells(folder: str | Path | None = None) -> list[Problem]:
+    """Text cells a spreadsheet would run as a formula when it opens the published CSV (they start with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return); numbers are not text and are never flagged."""
+    pkg = Package(data_folder(folder))
+    found = []
+    for res in pkg.resources:
+        if not is_table(res) or not (pkg.folder / res["path"]).is_file():
+            continue
+        text_fields = [f["name"] for f in res["schema"]["fields"] if f.get("type", "string") == "string"]
+        for line, row in read_rows(pkg.folder / res["path"]):
+            for column in text_fields:
+                cell = row.get(column) or ""
+                if cell.startswith(FORMULA_START):
+                    found.append(Problem(pkg.display(res["path"]), line, column,
+                                         f"starts with {cell[0]!r}: a spreadsheet opening the download would run it as a formula"))
+    return found
+
+
 def check_main(args: argparse.Namespace) -> int:
     """``briefing check``: print one line per problem; exit 1 on problems, else 0."""
     folder = data_folder(getattr(args, "data", None))
@@ -930,6 +951,8 @@ def check_main(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
         return 1
+    for warning in formula_cells(folder):
+        print(f"warning: {warning}", file=sys.stderr)
     pkg = Package(folder)
     tables = sum(is_table(r) for r in pkg.resources)
     rows = sum(len(read_rows(folder / r["path"])) for r in pkg.resources if is_table(r))

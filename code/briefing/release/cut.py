@@ -55,9 +55,19 @@ def previous_release(root: Path) -> tuple[str, str] | None:
 WHY = "(the authors say why here)"
 
 
+def why_text(why: str) -> str:
+    """The authors' why as one paragraph of text: whitespace runs become one space and every character
+    Markdown would read as markup is escaped, so no line of it can open a heading (a phantom release),
+    a link, raw HTML or a citation."""
+    from briefing.present import md_escape
+
+    return str(md_escape(" ".join(str(why).split())))
+
+
 def changelog_entry(root: Path, version: str, date: str, commit: str, previous: tuple[str, str] | None,
                     why: str = WHY) -> str:
-    """The entry for ``version``: header, the why to fill in, and the diff as Markdown."""
+    """The entry for ``version``: header, the why to fill in (as text), and the diff as Markdown."""
+    why = why if why == WHY else why_text(why)
     from briefing.diff.compare import compare
     from briefing.diff.edition import read_edition
     from briefing.diff.report import lines

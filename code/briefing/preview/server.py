@@ -84,14 +84,32 @@ class State:
             return {"generation": self.generation, "problem": self.problem}
 
 
-def make_handler(folder: Path, state: State, stopping: threading.Event):
+def make_handler(holder, state: State, stopping: threading.Event):
+    """The request handler; ``holder.folder`` is the folder served, read on every request (it follows
+    an ``output-dir`` change)."""
     class Handler(BaseHTTPRequestHandler):
         server_version = "briefing-preview"
 
         def log_message(self, format, *args):  # the terminal shows builds, not requests
             pass
 
+        def _host_ok(self) -> bool:
+            """Only this machine's own names for this server: a page on another name (DNS rebinding)
+            must not read the draft or its state."""
+            port = self.server.server_address[1]
+            return self.headers.get("Host", "") in (f"127.0.0.1:{port}", f"localhost:{port}")
+
+        def do_HEAD(self):
+            self._head_only = True
+            try:
+                self.do_GET()
+            finally:
+                self._head_only = False
+
         def do_GET(self):
+            if not self._host_ok():
+                return self._send(b"this preview answers only 127.0.0.1 and localhost on its port\n",
+                                  "text/plain; charset=utf-8", HTTPStatus.MISDIRECTED_REQUEST)
             path = urllib.parse.urlsplit(self.path).path
             if path == PREFIX + "reload.js":
                 return self._send(RELOAD_JS.encode(), "text/javascript; charset=utf-8")
@@ -107,19 +125,27 @@ def make_handler(folder: Path, state: State, stopping: threading.Event):
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            if not getattr(self, "_head_only", False):
+                self.wfile.write(body)
 
         def _file(self, path: str):
-            rel = posixpath.normpath(urllib.parse.unquote(path)).lstrip("/")
-            if rel in ("", "."):
-                rel = "index.html"
-            target = (folder / rel).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            base = folder.resolve()
-            if base not in target.parents and target != base or not target.is_file():
+            folder = holder.folder
+            try:
+                rel = posixpath.normpath(urllib.parse.unquote(path, errors="strict")).lstrip("/")
+                if rel in ("", "."):
+                    rel = "index.html"
+                if "\0" in rel:
+                    raise ValueError(rel)
+                target = (folder / rel).resolve()
+                if target.is_dir():
+                    target = target / "index.html"
+                base = folder.resolve()
+                found = (base in target.parents or target == base) and target.is_file()
+                body = target.read_bytes() if found else None
+            except (OSError, ValueError):
+                body = None
+            if body is None:
                 return self._send(b"not found\n", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
-            body = target.read_bytes()
             kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             if kind == "text/html":
                 at = body.rfind(b"</body>")
@@ -156,7 +182,8 @@ class PreviewServer:
     def __init__(self, folder: Path, state: State, port: int = 0):
         self.stopping = threading.Event()
         ThreadingHTTPServer.allow_reuse_address = True
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(Path(folder), state, self.stopping))
+        self.folder = Path(folder)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self, state, self.stopping))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                        name="briefing-preview-http", daemon=True)

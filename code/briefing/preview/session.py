@@ -36,15 +36,25 @@ from briefing.preview.server import PreviewServer, State
 
 QUIET_BEFORE_PDF = 1.0
 IGNORED_PARTS = {"_notebooks", "__pycache__", ".ipynb_checkpoints"}
-IGNORED_SUFFIXES = (".pyc", ".swp", ".swx", "~", ".tmp")
+IGNORED_SUFFIXES = (".pyc", ".swp", ".swo", ".swx", "~", ".tmp", ".bak", ".crswap", ".kate-swp", "___jb_tmp___",
+                    "___jb_old___")
+
+
+def editor_scratch(name: str) -> bool:
+    """A file an editor writes beside the one being saved (a swap, backup, lock or test file), not a change."""
+    return (name.endswith(IGNORED_SUFFIXES) or name.startswith((".#", ".goutputstream-", ".~lock."))
+            or (name.startswith("#") and name.endswith("#")) or name == "4913")
 
 
 class Session:
     def __init__(self, root: Path, port: int = 0, pdf: bool = True, out=None):
         from briefing.render.project import load_book
 
+        from briefing.render.kernel import sweep_stale
+
         self.root = Path(root).resolve()
         self.out = out or sys.stdout
+        sweep_stale()  # folders of a preview killed without cleaning up (SIGKILL, SIGHUP)
         self.pdf = pdf
         self.book = load_book(self.root)
         self.state = State()
@@ -66,7 +76,7 @@ class Session:
         except ValueError:
             return False
         parts = rel.parts
-        if not parts or IGNORED_PARTS & set(parts) or rel.name.endswith(IGNORED_SUFFIXES) or rel.name.startswith(".#"):
+        if not parts or IGNORED_PARTS & set(parts) or editor_scratch(rel.name):
             return False
         if parts[0] in ("chapters", "data", "code"):
             return True
@@ -168,6 +178,12 @@ class Session:
                 self.say(f"preview: changed {', '.join(names)}")
                 self.stop_pdf()
                 stale = self.imported_here(names)
+                broken = syntax_errors(self.root, stale)
+                if broken:
+                    self.say(f"error: {broken}")
+                    self.say("preview: fix it and save; the preview keeps running on the code it has")
+                    self.state.failed(broken)
+                    continue
                 if stale:
                     self.say(f"preview: {', '.join(stale)} is code this preview runs: restarting it")
                     return self.restart_in_place()
@@ -182,6 +198,9 @@ class Session:
                         self.say(f"error: {exc}")
                         self.state.failed(str(exc))
                         continue
+                    if self.server.folder != self.book.output_path:
+                        self.server.folder = self.book.output_path
+                        self.say(f"preview: now serving {self.book.output_dir}/")
                 if self.build_html() and self.pdf:
                     self.pdf_due = time.monotonic() + QUIET_BEFORE_PDF
         finally:
@@ -209,6 +228,20 @@ class Session:
         if self.warm is not None:
             self.warm.close()
             self.warm = None
+
+
+def syntax_errors(root: Path, names: list[str]) -> str | None:
+    """The first syntax error among the changed modules ``names`` (paths under ``root``), as one line;
+    None when they all compile. A preview restarting on such a file would die."""
+    for name in names:
+        try:
+            source = (Path(root) / name).read_bytes()
+            compile(source, name, "exec")
+        except SyntaxError as exc:
+            return f"{name}:{exc.lineno or 1}: syntax error: {exc.msg}"
+        except (OSError, ValueError) as exc:
+            return f"{name}: cannot read: {exc}"
+    return None
 
 
 def main(args) -> int:

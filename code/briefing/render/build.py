@@ -154,6 +154,9 @@ class Builder:
         root = self.root
         for name in remove_stale(root):
             self.say(f"removed {name}, left by a build that did not finish")
+        from briefing.render.kernel import sweep_stale
+
+        sweep_stale()
         config_hash = sha256_file(root / "_quarto.yml") if (root / "_quarto.yml").is_file() else "absent"
         book = load_book(root)
         target = book.output_path

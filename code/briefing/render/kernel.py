@@ -21,6 +21,7 @@ would kill kernels under running cells, are kept out of the event loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import signal
@@ -179,6 +180,35 @@ class QuickReadyClient(AsyncKernelClient):
     wait_for_ready = _async_wait_for_ready
 
 
+KERNEL_PREFIX = "briefing-kernel-"
+WARM_PREFIX = "briefing-warm-"
+_OWNED = re.compile(r"^briefing-(?:kernel|warm)-(\d+)-")
+
+
+def sweep_stale(folder: str | Path | None = None) -> list[str]:
+    """Remove the kernel and warm-server folders of builds that are gone (killed with SIGKILL or SIGHUP,
+    they could not clean up): a folder named for a process id that no longer runs, owned by this user.
+    Their ``kernel.json`` holds a kernel's HMAC key, so they are not left lying about."""
+    base = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in base.glob("briefing-*"):
+        match = _OWNED.match(path.name)
+        if not match or not path.is_dir() or path.is_symlink():
+            continue
+        try:
+            if path.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(match.group(1)), 0)
+            continue  # its process still runs
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OSError):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return removed
+
+
 def _exit_code(process) -> str:
     if process is None:
         return ""
@@ -210,7 +240,7 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
         record_timing=False,
         shutdown_kernel="immediate",
     )
-    sockets = Path(tempfile.mkdtemp(prefix="briefing-kernel-"))
+    sockets = Path(tempfile.mkdtemp(prefix=f"{KERNEL_PREFIX}{os.getpid()}-"))
     client.km = client.create_kernel_manager()
     client.km.client_factory = QuickReadyClient
     client.km.transport = "ipc"

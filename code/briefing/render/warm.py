@@ -277,7 +277,7 @@ class WarmKernels:
         with self.lock:
             if self.process is not None:
                 return
-            self.folder = Path(tempfile.mkdtemp(prefix="briefing-warm-"))
+            self.folder = Path(tempfile.mkdtemp(prefix=f"briefing-warm-{os.getpid()}-"))
             env = {**self.env, "IPYTHONDIR": str(self.folder / "ipython")}
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "briefing.render.warm", str(self.folder / "server.sock")],

@@ -178,3 +178,47 @@ def test_a_why_is_one_paragraph_of_text_that_creates_no_release_and_no_markup(tm
     for kind in ("RawInline", "RawBlock", "Link", "Cite"):
         assert f'"t": "{kind}"' not in ast
     assert sum(1 for line in text.splitlines() if line.startswith("## ")) == 1
+
+
+# Issue 19, class 6: a release is atomic or resumable.
+@pytest.mark.parametrize("version", ["1.2.3\n", "01.2.3", "1.02.3", "1.2.03", " 1.2.3", "1.2.3-", "v1.2.3", "1.2.3.4"])
+def test_a_version_that_is_not_semver_changes_nothing(repo, version):
+    head = git(repo, "rev-parse", "HEAD")
+    result = release(repo, version, "--test-command", "true")
+    assert result.returncode == 1 and "MAJOR.MINOR.PATCH" in result.stderr and "Traceback" not in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "tag").strip()
+    assert not git(repo, "status", "--porcelain")
+
+
+def test_without_a_git_identity_nothing_is_changed(repo, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k not in ("SOURCE_DATE_EPOCH", "BRIEFING_ROOT")}
+    env.update(HOME=str(tmp_path / "home"), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(tmp_path / "none"))
+    (tmp_path / "home").mkdir()
+    head = git(repo, "rev-parse", "HEAD")
+    result = subprocess.run([sys.executable, "-m", "briefing.cli", "release", "--project", str(repo), "1.0.0",
+                             "--test-command", "true"], capture_output=True, text=True, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "git identity" in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "status", "--porcelain")
+
+
+def test_a_commit_that_fails_leaves_the_tree_as_it_was(repo):
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    head = git(repo, "rev-parse", "HEAD")
+    result = release(repo, "1.0.0", "--test-command", "true")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "nothing was released" in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head and not git(repo, "tag").strip()
+    assert not git(repo, "status", "--porcelain") and release_version.read(repo)[0] == "0.1.0"
+
+
+def test_a_re_run_adds_the_tag_a_release_commit_lacks(repo):
+    result = release(repo, "1.0.0", "--test-command", "true")
+    assert result.returncode == 0, result.stderr
+    release_commit = git(repo, "rev-parse", "HEAD")
+    git(repo, "tag", "-d", "v1.0.0")
+    result = release(repo, "1.0.0", "--test-command", "true")
+    assert result.returncode == 0, result.stderr
+    assert git(repo, "rev-parse", "v1.0.0^{commit}") == release_commit == git(repo, "rev-parse", "HEAD")
+    assert "added the missing tag v1.0.0" in result.stdout

@@ -90,6 +90,26 @@ def add_entry(root: Path, entry: str) -> None:
     path.write_text(f"{head.rstrip()}\n\n{entry.rstrip()}\n" + (f"\n## {rest}" if sep else ""), encoding="utf-8")
 
 
+def record_release(root: Path, version: str, date: str, commit: str, entry: str) -> None:
+    """Write the changelog entry and the version, and commit them; on any failure put both files back
+    as they were and unstage them, so a failed release leaves the work tree as it found it."""
+    files = [root / CHANGELOG, root / release_version.CITATION]
+    before = {path: path.read_bytes() if path.is_file() else None for path in files}
+    try:
+        add_entry(root, entry)
+        release_version.write(root, version, date)
+        git(root, "add", CHANGELOG, release_version.CITATION)
+        git(root, "commit", "-q", "-m", f"Release {version}")
+    except (ReleaseError, OSError) as exc:
+        git(root, "reset", "-q", "--", CHANGELOG, release_version.CITATION, check=False)
+        for path, content in before.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
+        raise ReleaseError(f"{exc}: nothing was released") from None
+
+
 def artifacts(root: Path, version: str, out=sys.stdout) -> list[str]:
     """Build the book from the current commit and write dist/: the PDF, the site zip, SHA256SUMS."""
     from briefing.render.build import Builder
@@ -117,12 +137,22 @@ def artifacts(root: Path, version: str, out=sys.stdout) -> list[str]:
 
 def release(root: Path, version: str, test_command: str, out=sys.stdout, why: str | None = None) -> int:
     say = lambda text: print(text, file=out, flush=True)  # noqa: E731
-    if not release_version.SEMVER.match(version):
-        raise ReleaseError(f"VERSION={version!r}: a release number is MAJOR.MINOR.PATCH, such as 1.0.0")
+    if not release_version.valid(version):
+        raise ReleaseError(f"VERSION={version!r}: a release number is MAJOR.MINOR.PATCH, such as 1.0.0 "
+                           "(no leading zeros, nothing around it)")
     if git(root, "status", "--porcelain"):
         raise ReleaseError("the work tree has uncommitted changes: commit or stash them first (`git status`)")
     tag = f"v{version}"
+    if subprocess.run(["git", "-C", str(root), "var", "GIT_COMMITTER_IDENT"], capture_output=True).returncode != 0:
+        raise ReleaseError("no git identity to sign the release commit: set user.name and user.email "
+                           "(`git config user.name ...`); nothing was released")
     at_tag = git(root, "describe", "--tags", "--exact-match", "HEAD", check=False) == tag
+    from briefing.release.history import is_release_commit
+
+    if not at_tag and not git(root, "tag", "--list", tag) and is_release_commit(root, version):
+        git(root, "tag", tag)
+        say(f"release: HEAD is the release commit of {version}: added the missing tag {tag}")
+        at_tag = True
     if not at_tag and git(root, "tag", "--list", tag):
         raise ReleaseError(f"{tag} already exists at another commit")
     previous = previous_release(root)
@@ -134,11 +164,12 @@ def release(root: Path, version: str, test_command: str, out=sys.stdout, why: st
     if not at_tag:
         commit = git(root, "rev-parse", "HEAD")
         date = time.strftime("%Y-%m-%d", time.gmtime())
-        add_entry(root, changelog_entry(root, version, date, commit, previous, why or WHY))
-        release_version.write(root, version, date)
-        git(root, "add", CHANGELOG, release_version.CITATION)
-        git(root, "commit", "-q", "-m", f"Release {version}")
-        git(root, "tag", tag)
+        record_release(root, version, date, commit, changelog_entry(root, version, date, commit, previous, why or WHY))
+        try:
+            git(root, "tag", tag)
+        except ReleaseError as exc:
+            raise ReleaseError(f"the release commit is made but not its tag ({exc}); run the same release "
+                               "again to add it") from None
         say(f"release: committed and tagged {tag}" + ("" if why else f"; say why in {CHANGELOG} in a follow-up commit"))
     else:
         say(f"release: HEAD is {tag}: rebuilding its artifacts")

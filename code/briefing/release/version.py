@@ -13,7 +13,12 @@ from pathlib import Path
 import yaml
 
 CITATION = "CITATION.cff"
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+
+
+def valid(version: str) -> bool:
+    """MAJOR.MINOR.PATCH as Semantic Versioning 2.0.0 writes it: digits only, no leading zero, nothing around."""
+    return isinstance(version, str) and SEMVER.fullmatch(version) is not None
 
 
 def read(root: Path) -> tuple[str | None, str | None]:

@@ -50,6 +50,28 @@ def _cmd_arch(args: argparse.Namespace) -> int:
     return arch.cli_main(args)
 
 
+def _at_least_one(flag: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be a whole number of 1 or more, not {text!r}")
+        return value
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be 0 (a free port) or from 1 to 65535, not {text!r}")
+    return value
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="briefing", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,12 +82,12 @@ def make_parser() -> argparse.ArgumentParser:
     p_build.add_argument("--to", choices=["all", "html", "pdf"], default="all",
                          help="formats to render (the other format's last good output is kept)")
     p_build.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
-    p_build.add_argument("--jobs", type=int, default=None, help="chapters executed in parallel (default: cores + 1, as kernels also wait on I/O)")
+    p_build.add_argument("--jobs", type=_at_least_one("--jobs"), default=None, help="chapters executed in parallel (default: cores + 1, as kernels also wait on I/O)")
     p_build.set_defaults(func=_cmd_build)
 
     p_preview = sub.add_parser("preview", help="serve the site on 127.0.0.1, rebuild what changed, reload the page")
     p_preview.add_argument("--project", default=None, help="project folder (default: the briefing's root)")
-    p_preview.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one, printed)")
+    p_preview.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one, printed)")
     p_preview.add_argument("--no-pdf", action="store_true", help="build only the HTML (no background PDF)")
     p_preview.set_defaults(func=_cmd_preview)
 
@@ -93,8 +115,8 @@ def make_parser() -> argparse.ArgumentParser:
     p_arch = sub.add_parser("arch", help="parameters and KV cache of a model from its config.json")
     p_arch.add_argument("config", help="a Hugging Face config.json or a DeepSeek-V3 inference config")
     p_arch.add_argument("--dtype", choices=["bf16", "fp16", "fp8", "fp32"], default="bf16")
-    p_arch.add_argument("--context", type=int, default=None, help="context length in tokens")
-    p_arch.add_argument("--batch", type=int, default=1)
+    p_arch.add_argument("--context", type=_at_least_one("--context"), default=None, help="context length in tokens")
+    p_arch.add_argument("--batch", type=_at_least_one("--batch"), default=1)
     p_arch.add_argument("--json", action="store_true", help="print one JSON object")
     p_arch.set_defaults(func=_cmd_arch)
     return parser

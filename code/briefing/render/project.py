@@ -7,6 +7,7 @@ chapters (with ``part:`` entries) and appendices; ``bibliography``; ``lang``;
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +123,13 @@ def load_book(root: Path) -> Book:
     bib_path = _inside(root, bib, path, text, "bibliography") if bib else None
     if bib_path and not bib_path.is_file():
         _fail(path, _line_of(text, "bibliography"), f"bibliography file not found: {bib}")
+    if bib_path:
+        read_text(bib_path, bib_path.relative_to(root).as_posix())  # pandoc reads it as UTF-8: say so, naming it
     csl = config.get("csl")
     csl_path = _inside(root, csl, path, text, "csl") if csl else None
-    output_dir = str(project.get("output-dir", "_book"))
+    output_dir = project.get("output-dir", "_book")
+    if not isinstance(output_dir, str) or not output_dir.strip() or "\0" in output_dir:
+        _fail(path, _line_of(text, "output-dir"), f"output-dir must be a folder name inside the project, not {output_dir!r}")
     folders = [root / name for name in SOURCE_FOLDERS]
     folders += [entry.path.parent for entry in entries if entry.path.parent != root]
     sources = [path, *(entry.path for entry in entries)] + [p for p in (bib_path, csl_path) if p]
@@ -161,10 +166,11 @@ def parse_timeout(value, where: str) -> int | None:
     """
     if value is None:
         return DEFAULT_TIMEOUT
-    if value is False or (isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0):
+    if value is False or (isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0
+                          and math.isfinite(value)):
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BuildError(f"{where}: execute: timeout must be a number of seconds or false, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BuildError(f"{where}: execute: timeout must be a finite number of seconds or false, not {value!r}")
     return max(1, int(round(value)))
 
 

@@ -162,13 +162,31 @@ def start_warm(root: Path) -> WarmKernels:
     return warm
 
 
+def _line_defining(path: Path, ident: str) -> int:
+    """The first line of ``path`` that declares ``#ident`` (a heading's or a block's attributes, or a cell's
+    label), 1 when none is found."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return 1
+    for number, line in enumerate(lines, 1):
+        if f"#{ident}" in line or re.search(rf"#\|\s*label:\s*{re.escape(ident)}\s*$", line):
+            return number
+    return 1
+
+
 def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: set[str]) -> dict:
     """Every @fig-/@tbl-/@sec- must name a target and every citation a bibliography key."""
-    targets = {}
-    for part in assembled:
+    targets, defined, problems = {}, {}, []
+    for part, chapter in zip(assembled, chapters):
         for target in part.targets:
+            here = f"{relpath(chapter.path)}:{_line_defining(chapter.path, target.id)}"
+            if target.id in defined and defined[target.id] != here:
+                problems.append(f"{here}: #{target.id} is also defined at {defined[target.id]} "
+                                "(an id names one place in the whole book)")
+                continue
+            defined[target.id] = here
             targets[target.id] = target
-    problems = []
     for part, chapter in zip(assembled, chapters):
         for ref, line in part.references:
             if ref not in targets:

@@ -179,3 +179,54 @@ def test_markdown_prints_data_values_as_text_never_as_markup():
     assert not kinds & {"Cite", "RawInline", "RawBlock", "Link", "Emph", "Strong"}
     text = pypandoc.convert_text(markdown, "plain", format="markdown")
     assert text.count("@pmarca") == 6 and text.count("onerror") == 6 and "x` + `y" in text
+
+
+# Issue 19, class 7: a revision whose files are damaged is one line naming the file, never an internal error.
+@pytest.fixture
+def damaged(editions, tmp_path):
+    repo, first, second = editions
+    copy = tmp_path / "copy"
+    subprocess.run(["git", "clone", "-q", str(repo), str(copy)], check=True)
+    return copy, second
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("data/figures.csv", "id,value\nx,7,extra\ny,9\n", "data/figures.csv at {rev}: line 2: 3 fields where the header has 2"),
+    ("data/figures.csv", "id,value\nx\ny,9\n", "data/figures.csv at {rev}: line 2: 1 field where the header has 2"),
+    ("data/figures.csv", 'id,value\nx,"7\ny,9\n', "data/figures.csv at {rev}: line 2: unexpected end of data"),
+    ("data/claims.csv", "claim_id,chapter,verdict,rationale\nC01,a,accurate\n", "data/claims.csv at {rev}: line 2: 3 fields"),
+    ("data/datapackage.json", '["not", "a", "descriptor"]', "data/datapackage.json at {rev}: not a Data Package descriptor"),
+    ("data/datapackage.json", '{"resources": [1, 2]}', "data/datapackage.json at {rev}: not a Data Package descriptor"),
+    ("_quarto.yml", "book:\n  chapters: 7\n", "_quarto.yml at {rev}: book: chapters must be a list"),
+    ("chapters/_notebooks/a.ipynb", '{"cells": [{"cell_type": "code", "metadata": [], "source": ""}]}',
+     "chapters/_notebooks/a.ipynb at {rev}: not a notebook the build wrote"),
+])
+def test_a_damaged_file_at_a_revision_is_one_line(damaged, name, text, expected):
+    copy, second = damaged
+    write(copy, name, text)
+    git(copy, "add", "-A")
+    git(copy, "commit", "-q", "-m", "damaged")
+    result = diff(copy, second, "HEAD")
+    assert result.returncode == 1 and "internal error" not in result.stderr and "Traceback" not in result.stderr
+    before, after = expected.split("{rev}")
+    assert result.stderr.startswith(f"error: {before}HEAD (") and after in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_cell_longer_than_the_csv_reader_s_default_is_read(damaged):
+    copy, second = damaged
+    write(copy, "data/claims.csv", "claim_id,chapter,verdict,rationale\nC01,a,accurate," + "w" * 200_000 + "\n")
+    git(copy, "add", "-A")
+    git(copy, "commit", "-q", "-m", "long")
+    result = diff(copy, second, "HEAD", "--json")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_revision_without_notebooks_says_so_instead_of_listing_every_value_as_none(damaged):
+    copy, second = damaged
+    git(copy, "rm", "-q", "-r", "chapters/_notebooks")
+    git(copy, "commit", "-q", "-m", "no notebooks")
+    result = diff(copy, second, "HEAD")
+    assert result.returncode == 0, result.stderr
+    assert "(none)" not in result.stdout
+    assert "no executed notebook at HEAD" in result.stdout

@@ -46,7 +46,12 @@ def _table(old: list[list[str]] | None, new: list[list[str]] | None) -> dict | N
     return result
 
 
-def chapter_changes(old: Chapter | None, new: Chapter) -> dict:
+def chapter_changes(old: Chapter | None, new: Chapter, labels: tuple[str, str] = ("", "")) -> dict:
+    """What a reader would see changed in one chapter. When either revision holds no executed notebook
+    for it, its values cannot be compared: the change says so instead of listing every value as gone."""
+    missing = [label for chapter, label in ((old, labels[0]), (new, labels[1])) if chapter is not None and not chapter.executed]
+    if missing:
+        return {"inline": [], "tables": {}, "figures": [], "not_compared": missing}
     tables = {}
     for label in list(new.tables) + [l for l in (old.tables if old else {}) if l not in new.tables]:
         change = _table(old.tables.get(label) if old else None, new.tables.get(label))
@@ -79,7 +84,7 @@ def compare(old: Edition, new: Edition) -> dict:
     """Everything a reader would see changed, chapter by chapter, then the data."""
     chapters = {}
     for stem, chapter in new.chapters.items():
-        change = chapter_changes(old.chapters.get(stem), chapter) if stem in old.chapters else None
+        change = chapter_changes(old.chapters.get(stem), chapter, (old.label, new.label)) if stem in old.chapters else None
         if change and any(change.values()):
             chapters[stem] = change
     for claim in sorted(set(old.verdicts) | set(new.verdicts)):

@@ -42,6 +42,7 @@ class Chapter:
     inline: list[Inline] = field(default_factory=list)
     tables: dict[str, list[list[str]]] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
+    executed: bool = True  # False: the revision holds no executed notebook for it, so no values to compare
 
 
 @dataclass
@@ -65,16 +66,20 @@ def chapter_sources(tree: Tree) -> list[str]:
     book = config.get("book") if isinstance(config, dict) else None
     found: list[str] = []
 
-    def walk(entries):
-        for entry in entries or []:
+    def walk(entries, key):
+        if entries is None:
+            return
+        if not isinstance(entries, list):
+            raise RevisionError(f"_quarto.yml at {tree.label}: book: {key} must be a list")
+        for entry in entries:
             if isinstance(entry, str):
                 found.append(entry)
             elif isinstance(entry, dict):
-                walk(entry.get("chapters"))
+                walk(entry.get("chapters"), "chapters")
 
     if isinstance(book, dict):
-        walk(book.get("chapters"))
-        walk(book.get("appendices"))
+        walk(book.get("chapters"), "chapters")
+        walk(book.get("appendices"), "appendices")
     return found
 
 
@@ -95,12 +100,21 @@ def read_chapter(tree: Tree, source: str) -> Chapter:
     path = f"{NOTEBOOKS}/{stem}.ipynb"
     text = tree.text(path)
     if text is None:
+        chapter.executed = False
         return chapter
     try:
         nb = json.loads(text)
         cells = nb["cells"]
     except (ValueError, KeyError, TypeError):
         raise RevisionError(f"{path} at {tree.label}: not a notebook") from None
+    try:
+        _read_cells(chapter, cells)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise RevisionError(f"{path} at {tree.label}: not a notebook the build wrote") from None
+    return chapter
+
+
+def _read_cells(chapter: Chapter, cells: list) -> None:
     for cell in cells:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -129,11 +143,32 @@ def read_chapter(tree: Tree, source: str) -> Chapter:
             svg = data.get("image/svg+xml") or data.get("image/png")
             if svg is not None:
                 chapter.figures[name] = hashlib.sha256(_text(svg).encode()).hexdigest()
-    return chapter
 
 
-def _csv_rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+CELL_LIMIT = 2**31 - 1  # the csv module's default (131,072 characters) is less than `briefing check` accepts
+
+
+def _csv_rows(text: str, path: str, label: str) -> list[dict[str, str]]:
+    """The rows of one CSV file at a revision, strictly read; a damaged file is a :class:`RevisionError`
+    naming the file, the revision and the record's first line."""
+    csv.field_size_limit(CELL_LIMIT)
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows, header = [], None
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise RevisionError(f"{path} at {label}: line {start}: {exc}") from None
+        if header is None:
+            header = row
+        elif row:
+            if len(row) != len(header):
+                fields = f"{len(row)} field{'' if len(row) == 1 else 's'}"
+                raise RevisionError(f"{path} at {label}: line {start}: {fields} where the header has {len(header)}")
+            rows.append(dict(zip(header, row)))
 
 
 _COMMITTED: dict[tuple[str, str], Edition] = {}
@@ -159,20 +194,27 @@ def _read_edition(tree: Tree) -> Edition:
     descriptor = tree.text("data/datapackage.json")
     if descriptor:
         try:
-            resources = json.loads(descriptor).get("resources", [])
-        except (ValueError, AttributeError):
+            package = json.loads(descriptor)
+        except ValueError:
             raise RevisionError(f"data/datapackage.json at {tree.label}: not valid JSON") from None
+        resources = package.get("resources", []) if isinstance(package, dict) else None
+        if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+            raise RevisionError(f"data/datapackage.json at {tree.label}: not a Data Package descriptor "
+                                "(an object whose resources are a list of objects)")
         for res in resources:
-            key = (res.get("schema") or {}).get("primaryKey") if isinstance(res, dict) else None
-            text = tree.text(f"data/{res.get('path')}") if key else None
+            schema = res.get("schema")
+            key = schema.get("primaryKey") if isinstance(schema, dict) else None
+            path = res.get("path")
+            text = tree.text(f"data/{path}") if key and isinstance(path, str) else None
             if text is None:
                 continue
-            key = [key] if isinstance(key, str) else list(key)
-            rows[res["path"]] = {tuple(row.get(k, "") for k in key): row for row in _csv_rows(text)}
+            key = [key] if isinstance(key, str) else [str(k) for k in key] if isinstance(key, list) else []
+            rows[path] = {tuple(row.get(k, "") for k in key): row
+                          for row in _csv_rows(text, f"data/{path}", tree.label)}
     verdicts = {}
     claims = tree.text("data/claims.csv")
     if claims:
-        for row in _csv_rows(claims):
+        for row in _csv_rows(claims, "data/claims.csv", tree.label):
             if row.get("claim_id"):
                 verdicts[row["claim_id"]] = {k: row.get(k, "") for k in ("chapter", "verdict", "rationale")}
     return Edition(tree.label, chapters, verdicts, hashes, rows)

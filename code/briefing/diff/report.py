@@ -52,6 +52,8 @@ def lines(diff: dict, markdown: bool = False) -> list[str]:
     for stem, change in diff["chapters"].items():
         nothing = False
         out.append(f"{head}{text(stem)}")
+        for label in change.get("not_compared", []):
+            out.append(f"{item}no executed notebook at {text(label)}: its values are not compared")
         for v in change.get("verdicts", []):
             out.append(f"{item}verdict {text(v['claim'])}: {_value(v['old'])} → {_value(v['new'])} ({_value(v['rationale'])})")
         for v in change["inline"]:

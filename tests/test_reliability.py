@@ -681,3 +681,19 @@ def test_9_an_interrupt_kills_a_pandoc_wrapper_and_the_children_holding_its_pipe
     seconds, outcome = _interrupt_a_conversion(tmp_path, monkeypatch, "#!/bin/sh\nsleep 60\n")
     pandoc.allow()
     assert seconds < 5 and outcome and "pandoc failed" in outcome[0]
+
+
+# Issue 19, class 4: every output is bounded, not only printed text.
+@pytest.mark.parametrize("code, what", [
+    ('from IPython.display import Markdown, display\ndisplay(Markdown("y " * 3_000_000))', "displayed"),
+    ('"z" * 6_000_000', "displayed"),
+    ('from IPython.display import HTML, display\nfor i in range(3_000):\n    display(HTML(f"<b>{i}</b>"))', "made 3,000 displays"),
+])
+def test_4_a_huge_display_or_result_is_left_out_with_a_warning(book_copy, code, what):
+    chapter = book_copy / "chapters/numbers.qmd"
+    edit(chapter, 'print("stdout line")', 'print("stdout line")\n```\n\n```{python}\n' + code)
+    code_, out, err = run_build(book_copy)
+    assert code_ == 0, err
+    assert "warning: chapters/numbers.qmd:" in err and f"the cell {what}" in err, err
+    assert (book_copy / OUTPUT / "chapters/numbers.html").stat().st_size < 400_000
+    assert (book_copy / "chapters/_notebooks/numbers.ipynb").stat().st_size < 400_000

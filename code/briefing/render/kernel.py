@@ -21,6 +21,7 @@ would kill kernels under running cells, are kept out of the event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -99,15 +100,37 @@ def cell_line(cell) -> int:
     return int(cell.metadata.get("briefing", {}).get("line", 1))
 
 
+DISPLAY_LIMIT = 5_000_000  # characters in one display or result (the book's largest figure is under 100,000)
+DISPLAYS_LIMIT = 1_000    # displays and results one cell may add
+
+
+def _bundle_size(content: dict) -> int:
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in (content.get("data") or {}).values())
+
+
 class CappedClient(NotebookClient):
-    """A NotebookClient that keeps at most ``stream_limit`` characters of stream output per cell."""
+    """A NotebookClient that bounds what one cell can publish: at most ``stream_limit`` characters of
+    printed output, no display or result over ``DISPLAY_LIMIT`` characters, at most ``DISPLAYS_LIMIT``
+    displays and results. What is left out is counted, so the build can say so."""
 
     def __init__(self, nb, stream_limit: int = STREAM_LIMIT, **kw):
         super().__init__(nb, **kw)
         self.stream_limit = stream_limit
         self.stream_seen: dict[int, int] = {}
+        self.displays_seen: dict[int, int] = {}
+        self.too_large: dict[int, list[int]] = {}
 
     def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] in ("display_data", "execute_result", "update_display_data"):
+            size = _bundle_size(msg["content"])
+            if size > DISPLAY_LIMIT:
+                self.too_large.setdefault(cell_index, []).append(size)
+                return None
+            if msg["msg_type"] != "update_display_data":
+                seen = self.displays_seen.get(cell_index, 0) + 1
+                self.displays_seen[cell_index] = seen
+                if seen > DISPLAYS_LIMIT:
+                    return None
         if msg["msg_type"] != "stream":
             return super().output(outs, msg, display_id, cell_index)
         text = msg["content"].get("text", "")
@@ -122,6 +145,15 @@ class CappedClient(NotebookClient):
 
     def dropped(self, cell_index: int) -> int:
         return max(0, self.stream_seen.get(cell_index, 0) - self.stream_limit)
+
+    def left_out(self, cell_index: int) -> list[str]:
+        """What this cell displayed beyond the bounds, as warnings' words (empty when nothing)."""
+        said = [f"the cell displayed {size:,} characters in one output, over the limit of {DISPLAY_LIMIT:,}: "
+                "that output is left out" for size in self.too_large.get(cell_index, [])]
+        count = self.displays_seen.get(cell_index, 0)
+        if count > DISPLAYS_LIMIT:
+            said.append(f"the cell made {count:,} displays; the first {DISPLAYS_LIMIT:,} are kept, the rest left out")
+        return said
 
 
 class _SignalFreeLoop(asyncio.SelectorEventLoop):
@@ -258,6 +290,9 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
             for index, cell in enumerate(nb.cells):
                 current = cell
                 await client.async_execute_cell(cell, index)
+                for said in client.left_out(index):
+                    cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=f"\n[{said}]\n"))
+                    warnings.warn(f"{name}:{cell_line(cell)}: {said}", OutputCapWarning)
                 dropped = client.dropped(index)
                 if dropped:
                     note = (f"\n[output cut by the build at {stream_limit:,} characters: "

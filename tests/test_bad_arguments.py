@@ -25,7 +25,6 @@ def briefing(*args: str, cwd=None):
     (["preview", "--port", "70000"], "--port must be 0 (a free port) or from 1 to 65535"),
     (["preview", "--port", "-5"], "--port must be 0 (a free port) or from 1 to 65535"),
     (["arch", "x.json", "--batch", "0"], "--batch must be a whole number of 1 or more"),
-    (["arch", "x.json", "--context", "-1"], "--context must be a whole number of 1 or more"),
 ])
 def test_an_out_of_range_argument_is_a_usage_error(book_copy, args, message):
     done = briefing(*args, "--project", str(book_copy)) if args[0] != "arch" else briefing(*args)

@@ -697,3 +697,27 @@ def test_4_a_huge_display_or_result_is_left_out_with_a_warning(book_copy, code, 
     assert "warning: chapters/numbers.qmd:" in err and f"the cell {what}" in err, err
     assert (book_copy / OUTPUT / "chapters/numbers.html").stat().st_size < 400_000
     assert (book_copy / "chapters/_notebooks/numbers.ipynb").stat().st_size < 400_000
+
+
+# Issue 19, class 5: a damaged _book/ is repaired, not reported as up to date.
+@pytest.mark.parametrize("damage", ["delete index", "alter page", "delete pdf", "truncate css"])
+def test_5_a_damaged_output_is_repaired_by_the_next_build(book_copy, damage):
+    out = book_copy / OUTPUT
+    page = out / "chapters/numbers.html"
+    pdf = next(out.glob("*.pdf"))
+    css = next(out.rglob("*.css"))
+    before = {p: p.read_bytes() for p in (out / "index.html", page, pdf, css)}
+    if damage == "delete index":
+        (out / "index.html").unlink()
+    elif damage == "alter page":
+        page.write_text("<html>edited by hand</html>")
+    elif damage == "delete pdf":
+        pdf.unlink()
+    else:
+        css.write_bytes(b"")
+    code, stdout, err = run_build(book_copy)
+    assert code == 0, err
+    assert "nothing changed" not in stdout and "repairing" in stdout
+    assert {p: p.read_bytes() for p in before} == before
+    code, stdout, err = run_build(book_copy)
+    assert code == 0 and "nothing changed" in stdout, stdout

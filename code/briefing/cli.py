@@ -115,7 +115,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_arch = sub.add_parser("arch", help="parameters and KV cache of a model from its config.json")
     p_arch.add_argument("config", help="a Hugging Face config.json or a DeepSeek-V3 inference config")
     p_arch.add_argument("--dtype", choices=["bf16", "fp16", "fp8", "fp32"], default="bf16")
-    p_arch.add_argument("--context", type=_at_least_one("--context"), default=None, help="context length in tokens")
+    p_arch.add_argument("--context", type=int, default=None, help="context length in tokens")
     p_arch.add_argument("--batch", type=_at_least_one("--batch"), default=1)
     p_arch.add_argument("--json", action="store_true", help="print one JSON object")
     p_arch.set_defaults(func=_cmd_arch)

@@ -168,6 +168,13 @@ class Builder:
         wanted = list(FORMATS) if self.to == "all" else [self.to]
         formats = [f for f in wanted if self.refresh or old is None or f not in old.formats
                    or old.formats[f].inputs != snapshot.digest(f, extra)]
+        from briefing.render.output import files_digest, intact
+
+        damaged = [f for f in wanted if f not in formats and not intact(target, old.formats[f])]
+        if damaged:
+            self.say(f"repairing {book.output_dir}/: files of the {' and '.join(damaged).upper()} are missing or "
+                     "were changed since the build wrote them")
+            formats += damaged
         if not formats:
             self.say(f"nothing changed: {book.output_dir}/ is up to date ({time.perf_counter() - started:.2f} s)")
             return target
@@ -182,7 +189,8 @@ class Builder:
             after = snapshot.with_written(written)
             record = BuildRecord(ENGINE_VERSION, read=rendered.read)
             for name in formats:
-                record.formats[name] = FormatRecord(after.digest(name, extra), rendered.files[name])
+                record.formats[name] = FormatRecord(after.digest(name, extra), rendered.files[name],
+                                                    files_digest(staging, rendered.files[name]))
             carried = [name for name in FORMATS if name not in formats]
             publish(staging, target, root, record, old, carried)
         except BaseException:

@@ -94,6 +94,27 @@ class FormatRecord:
 
     inputs: str | None
     files: list[str] = field(default_factory=list)
+    output: str | None = None  # digest of the files as written (:func:`files_digest`): a damaged output shows
+
+
+def files_digest(folder: Path, names: list[str]) -> str | None:
+    """One digest over ``names`` in ``folder``, name and content; None when one of them is missing."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(names):
+        path = folder / name
+        if not (path.is_file() or path.is_symlink()) or not plain_name(name):
+            return None
+        digest.update(name.encode() + b"\0")
+        digest.update(os.readlink(path).encode() if path.is_symlink() else hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def intact(folder: Path, rec: FormatRecord) -> bool:
+    """True when every file the record lists is in ``folder`` as it was written (as far as the record can tell)."""
+    current = files_digest(folder, rec.files)
+    return current is not None and (rec.output is None or current == rec.output)
 
 
 @dataclass
@@ -106,7 +127,7 @@ class BuildRecord:
     def to_json(self) -> str:
         data = {
             "engine": self.engine,
-            "formats": {name: {"inputs": rec.inputs, "files": sorted(rec.files)}
+            "formats": {name: {"inputs": rec.inputs, "files": sorted(rec.files), "output": rec.output}
                         for name, rec in sorted(self.formats.items())},
             "read": sorted(self.read),
         }
@@ -131,7 +152,8 @@ def read_record(target: Path) -> BuildRecord | None:
     for name, value in formats.items():
         if isinstance(value, dict):
             files = [p for p in value.get("files", []) if isinstance(p, str) and plain_name(p)]
-            record.formats[str(name)] = FormatRecord(value.get("inputs"), files)
+            output = value.get("output")
+            record.formats[str(name)] = FormatRecord(value.get("inputs"), files, output if isinstance(output, str) else None)
     return record
 
 

@@ -721,3 +721,24 @@ def test_5_a_damaged_output_is_repaired_by_the_next_build(book_copy, damage):
     assert {p: p.read_bytes() for p in before} == before
     code, stdout, err = run_build(book_copy)
     assert code == 0 and "nothing changed" in stdout, stdout
+
+
+def test_5_a_file_made_in_the_output_during_the_first_build_is_kept(book_copy):
+    shutil.rmtree(book_copy / OUTPUT)
+    edit(book_copy / "chapters/numbers.qmd", 'print("stdout line")',
+         'print("stdout line")\nimport pathlib\npathlib.Path("_book").mkdir(exist_ok=True)\n'
+         'pathlib.Path("_book/notes.txt").write_text("mine")')
+    code, out, err = run_build(book_copy, "--refresh")
+    assert code == 0, err
+    assert (book_copy / OUTPUT / "notes.txt").read_text() == "mine"
+
+
+def test_5_a_hand_made_page_a_new_chapter_would_overwrite_stops_the_build(book_copy):
+    page = book_copy / OUTPUT / "chapters/extra.html"
+    page.write_text("<html>made by hand</html>")
+    (book_copy / "chapters/extra.qmd").write_text("# Extra\n\nA new chapter.\n")
+    edit(book_copy / "_quarto.yml", "        - chapters/figures.qmd\n",
+         "        - chapters/figures.qmd\n        - chapters/extra.qmd\n")
+    code, out, err = run_build(book_copy)
+    one_clear_error(code, err, f"{OUTPUT}/chapters/extra.html was not written by a build, and this build writes it")
+    assert page.read_text() == "<html>made by hand</html>"

@@ -269,9 +269,15 @@ def publish(staging: Path, target: Path, root: Path, record: BuildRecord, old_re
                 if name in old_record.formats:
                     record.formats[name] = old_record.formats[name]
                     keep += old_record.formats[name].files
-        owned = old_record.owned() if old_record and not old_record.legacy else None
+        # No record: the folder was made while this build ran (a build only starts on a new or empty
+        # folder, or one with a record), so everything in it is someone else's.
+        owned = set() if old_record is None else old_record.owned() if not old_record.legacy else None
         if owned is not None:
             foreign = [name for name in files_under(target) if name not in owned]
+            clash = [name for name in foreign if (staging / name).exists() or (staging / name).is_symlink()]
+            if clash:
+                raise BuildError(f"{_rel(target / clash[0], root)} was not written by a build, and this build writes "
+                                 "it: move it out of the output folder (nothing was published)")
             for name in foreign:
                 warnings.warn(f"{_rel(target / name, root)} was not written by a build: kept in the new output")
             keep += foreign

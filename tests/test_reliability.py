@@ -742,3 +742,34 @@ def test_5_a_hand_made_page_a_new_chapter_would_overwrite_stops_the_build(book_c
     code, out, err = run_build(book_copy)
     one_clear_error(code, err, f"{OUTPUT}/chapters/extra.html was not written by a build, and this build writes it")
     assert page.read_text() == "<html>made by hand</html>"
+
+
+# Issue 19, class 8: citations are what pandoc reads, across lines and blocks, not what a line regex sees.
+@pytest.mark.parametrize("text", [
+    "<!-- a note for @nobody -->",
+    "<!--\nspanning @nobody\nlines -->",
+    "Code that spans `lines, with\n@nobody` inside.",
+    "Paragraph.\n\n    indented code with @nobody\n",
+    "Math $x = @nobody$ and $$\n@nobody\n$$",
+])
+def test_8_at_signs_pandoc_does_not_read_as_citations_do_not_fail_the_build(book_copy, text):
+    edit(book_copy / "chapters/numbers.qmd", "Text from data is escaped:", text + "\n\nText from data is escaped:")
+    code, out, err = run_build(book_copy, "--to", "html")
+    assert code == 0, err
+
+
+def test_8_a_citation_only_in_a_footnote_is_in_the_references(book_copy):
+    edit(book_copy / "chapters/numbers.qmd", "Text from data is escaped:",
+         "A claim.[^src]\n\n[^src]: As reported in @deepseekv2.\n\nText from data is escaped:")
+    edit(book_copy / "chapters/figures.qmd", " [@deepseekv2]", "")  # the footnote is now its only citation
+    code, out, err = run_build(book_copy, "--to", "html")
+    assert code == 0, err
+    pages = "".join(p.read_text(encoding="utf-8") for p in (book_copy / OUTPUT).rglob("*.html"))
+    assert "ref-deepseekv2" in pages
+
+
+def test_8_an_unknown_citation_in_a_footnote_is_named_with_its_line(book_copy):
+    chapter = book_copy / "chapters/numbers.qmd"
+    edit(chapter, "Text from data is escaped:", "A claim.[^x]\n\n[^x]: See @missingkey.\n\nText from data is escaped:")
+    code, out, err = run_build(book_copy, "--to", "html")
+    one_clear_error(code, err, f"chapters/numbers.qmd:{line_of(chapter, '@missingkey')}: citation @missingkey is not in the bibliography")

@@ -175,6 +175,61 @@ def _line_defining(path: Path, ident: str) -> int:
     return 1
 
 
+def pandoc_citations(markdown: str, cache: Cache | None = None) -> set[str]:
+    """The citation keys pandoc itself reads in ``markdown`` (its Cite elements): not in comments, code,
+    math or link targets, and across lines and inside footnotes. Cached by the text's hash."""
+    import hashlib
+    import subprocess
+
+    from briefing.render.pandoc import READER, pandoc_binary
+
+    key = hashlib.sha256(f"{READER}\0{markdown}".encode()).hexdigest()
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None:
+        return set(json.loads(hit))
+    done = subprocess.run([pandoc_binary(), "--from", READER, "--to", "json"], input=markdown, capture_output=True,
+                          text=True, encoding="utf-8", check=False)
+    if done.returncode != 0:
+        raise BuildError(f"pandoc could not read the page: {done.stderr.strip()}")
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("t") == "Cite":
+                found.update(c.get("citationId", "") for c in node["c"][0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(done.stdout))
+    if cache is not None:
+        cache.put(key, json.dumps(sorted(found)).encode())
+    return found
+
+
+def read_citations(assembled: list[Assembled], chapters: list[Chapter], cache: Cache | None, jobs: int = 1) -> None:
+    """Keep in each page's citations only what pandoc reads as one, and add what it reads that the
+    line scan missed (with the first line that names it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        read = list(pool.map(lambda part: pandoc_citations(part.markdown, cache), assembled))
+    for part, chapter, keys in zip(assembled, chapters, read):
+        scanned = {key for key, _ in part.citations}
+        part.citations = [(key, line) for key, line in part.citations if key in keys]
+        part.citations += [(key, _line_naming(chapter.path, key)) for key in sorted(keys - scanned)]
+
+
+def _line_naming(path: Path, key: str) -> int:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if f"@{key}" in line), 1)
+
+
 def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: set[str]) -> dict:
     """Every @fig-/@tbl-/@sec- must name a target and every citation a bibliography key."""
     targets, defined, problems = {}, {}, []
@@ -504,6 +559,11 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
                 f"{report.count('article')} from the article, {report.count('none')} from no source, "
                 f"{len(report.lost)} lost; {report.table_cells} table cells, {report.cells['sourced']} from data rows")
     keys = bib_keys(book.bibliography)
+    citations_cache = Cache(builder.root, "citations", ".json")
+    builder.caches.append(citations_cache)
+    read_citations(assembled, chapters, citations_cache, builder.jobs or 1)
+    if assembled_typst is not assembled:
+        read_citations(assembled_typst, chapters, citations_cache, builder.jobs or 1)
     targets = check_references(assembled, chapters, keys)
     targets_typst = {t.id: t for part in assembled_typst for t in part.targets}
     cited = {key for part in assembled for key, _ in part.citations if key in keys}

@@ -773,3 +773,18 @@ def test_8_an_unknown_citation_in_a_footnote_is_named_with_its_line(book_copy):
     edit(chapter, "Text from data is escaped:", "A claim.[^x]\n\n[^x]: See @missingkey.\n\nText from data is escaped:")
     code, out, err = run_build(book_copy, "--to", "html")
     one_clear_error(code, err, f"chapters/numbers.qmd:{line_of(chapter, '@missingkey')}: citation @missingkey is not in the bibliography")
+
+
+# Issue 19, class 4: a process a chapter starts in a session of its own does not outlive the build.
+@pytest.mark.parametrize("how", ["start_new_session=True", "start_new_session=False"])
+def test_4_a_process_a_chapter_starts_is_stopped_with_its_kernel(book_copy, how):
+    from test_warm import ours
+
+    edit(book_copy / "chapters/numbers.qmd", 'print("stdout line")',
+         f'print("stdout line")\nimport subprocess\nsubprocess.Popen(["sleep", "300"], {how})')
+    code, out, err = run_build(book_copy)
+    assert code == 0, err
+    deadline = time.monotonic() + 10
+    while ours(book_copy.resolve()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ours(book_copy.resolve()) == []

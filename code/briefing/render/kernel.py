@@ -92,6 +92,7 @@ def kernel_env(root: Path, private: Path) -> dict[str, str]:
     env["BRIEFING_ROOT"] = str(root)
     env["PYTHONHASHSEED"] = "0"
     env["IPYTHONDIR"] = str(private / "ipython")
+    env[RUN_MARK] = private.name  # inherited by anything the chapter starts, even in a session of its own
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     return env
 
@@ -212,7 +213,30 @@ class QuickReadyClient(AsyncKernelClient):
     wait_for_ready = _async_wait_for_ready
 
 
+RUN_MARK = "BRIEFING_KERNEL_RUN"
 KERNEL_PREFIX = "briefing-kernel-"
+
+
+def stop_strays(mark: str) -> list[int]:
+    """SIGKILL every process whose environment carries ``RUN_MARK=mark``: what a chapter's kernel started
+    and left running (a process in a new session escapes the kernel's process group). Linux (/proc) only."""
+    if not mark:
+        return []
+    needle = f"{RUN_MARK}={mark}".encode()
+    killed = []
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    return killed
 WARM_PREFIX = "briefing-warm-"
 _OWNED = re.compile(r"^briefing-(?:kernel|warm)-(\d+)-")
 
@@ -307,6 +331,7 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
         _raise_named(exc, nb, name, current, timeout, process)
     finally:
         _reap(client.km)
+        stop_strays(sockets.name)
         shutil.rmtree(sockets, ignore_errors=True)
     for cell in nb.cells:
         if cell.cell_type == "code":

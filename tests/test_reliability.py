@@ -788,3 +788,16 @@ def test_4_a_process_a_chapter_starts_is_stopped_with_its_kernel(book_copy, how)
     while ours(book_copy.resolve()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ours(book_copy.resolve()) == []
+
+
+def test_5_a_notebook_that_cannot_be_written_after_publishing_says_the_output_was_published(book_copy):
+    notebook = book_copy / "chapters/_notebooks/numbers.ipynb"
+    notebook.unlink()
+    notebook.mkdir()  # the executed notebook cannot be written there
+    (notebook / "keep").write_text("")
+    edit(book_copy / "chapters/numbers.qmd", 'print("stdout line")', 'print("stdout line, edited")')
+    code, out, err = run_build(book_copy)
+    assert code == 1 and "Traceback" not in err
+    assert "left untouched" not in err
+    assert "chapters/_notebooks/numbers.ipynb" in err and f"{OUTPUT}/ is published" in err, err
+    assert "stdout line, edited" in (book_copy / OUTPUT / "chapters/numbers.html").read_text()

@@ -197,7 +197,13 @@ class Builder:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         for path, payload in rendered.notebooks.items():
-            write_notebook(payload, path)
+            try:
+                write_notebook(payload, path)
+            except OSError as exc:
+                raise PublishedButIncomplete(
+                    f"{_where(path, root)}: cannot write the executed notebook: {exc.strerror or exc}; "
+                    f"{book.output_dir}/ is published (the new build), but this notebook is not: fix it and build "
+                    "again") from None
         for cache in self.caches:
             cache.prune()
         end = Snapshot.take(root, input_files(book, rendered.read))
@@ -215,6 +221,10 @@ class Builder:
                           "`briefing build --to pdf` (or a full build)")
         self.say(f"built {book.output_dir}/ in {time.perf_counter() - started:.2f} s")
         return target
+
+
+class PublishedButIncomplete(BuildError):
+    """A failure after the new output was published: the message says so, not "left untouched"."""
 
 
 def _where(path, root: Path) -> str:
@@ -258,6 +268,9 @@ def main(args) -> int:
                 render_with_quarto(root, print)
             else:
                 Builder(root, refresh=args.refresh, to=args.to, jobs=args.jobs).build()
+    except PublishedButIncomplete as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        failure, code = None, 1
     except BuildError as exc:
         failure, code = str(exc), 1
     except FileProblem as exc:

@@ -73,3 +73,24 @@ def test_one_id_in_two_chapters_is_named_with_both_places(book_copy, ident):
     assert code == 1 and "Traceback" not in err, err
     where = "chapters/figures.qmd" if ident == "sec-details" else "chapters/numbers.qmd"
     assert f"chapters/appendix.qmd:{line}: #{ident} is also defined at {where}:" in err, err
+
+
+@pytest.mark.parametrize("kind", ["chapter", "timeout", "output-dir"])
+def test_a_quarto_yml_error_points_at_the_entry_not_the_first_line_with_its_text(book_copy, kind):
+    config = book_copy / "_quarto.yml"
+    text = config.read_text(encoding="utf-8")
+    if kind == "chapter":
+        text = "# chapters/missing.qmd was removed; see also the timeout and output-dir notes\n" + text.replace(
+            "        - chapters/figures.qmd\n", "        - chapters/figures.qmd\n        - chapters/missing.qmd\n")
+        needle, message = "- chapters/missing.qmd", "chapter file not found: chapters/missing.qmd"
+    elif kind == "timeout":
+        text = "# timeout: set below\n" + text + "  timeout: .inf\n"
+        needle, message = "  timeout: .inf", "execute: timeout must be a finite number"
+    else:
+        text = "# output-dir: the default\n" + text.replace("project:\n  type: book\n",
+                                                           "project:\n  type: book\n  output-dir: ~\n", 1)
+        needle, message = "  output-dir: ~", "output-dir must be a folder name"
+    config.write_text(text, encoding="utf-8")
+    line = next(n for n, l in enumerate(text.split("\n"), 1) if l.strip() == needle.strip())
+    code, out, err = run_build(book_copy)
+    assert code == 1 and f"_quarto.yml:{line}:" in err and message in err, err

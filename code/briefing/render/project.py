@@ -63,9 +63,42 @@ def _fail(path: Path, line: int, message: str):
     raise BuildError(f"{path.name}:{line}: {message}")
 
 
+def _yaml_places(text: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The mapping keys and the scalar values of a YAML text, each with its line, in document order
+    (comments and substrings are not places). Empty when the text does not compose."""
+    keys: list[tuple[str, int]] = []
+    scalars: list[tuple[str, int]] = []
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return keys, scalars
+
+    def walk(node):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                keys.append((str(key.value), key.start_mark.line + 1))
+                walk(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item)
+        elif isinstance(node, yaml.ScalarNode):
+            scalars.append((str(node.value), node.start_mark.line + 1))
+
+    if root is not None:
+        walk(root)
+    return keys, scalars
+
+
 def _line_of(text: str, needle: str) -> int:
+    """The line of the entry ``needle`` names: a key when it ends with ``:`` or is a key's name, else a
+    value; read from the YAML structure (not a comment, not a longer word), then from the text."""
+    keys, scalars = _yaml_places(text)
+    name = needle.rstrip(":").strip()
+    for found, line in (keys if needle.endswith(":") or any(k == name for k, _ in keys) else []) + scalars:
+        if found == name:
+            return line
     for number, line in enumerate(text.split("\n"), 1):
-        if needle in line:
+        if needle in line and not line.lstrip().startswith("#"):
             return number
     return 1
 

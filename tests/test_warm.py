@@ -131,3 +131,23 @@ def test_outputs_are_built_exactly_as_nbformat_builds_them(kind, content):
     assert kernel.output_from_msg(msg) == output_from_msg(msg)
     assert nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "x", outputs=[kernel.output_from_msg(msg)])])) is None
+
+
+def test_signalling_a_forked_kernel_that_just_exited_is_not_an_error():
+    """A kernel that exits between the poll and the signal (a race CI met: "kernel failed:
+    ProcessLookupError") is simply gone: sending it a signal or killing it does not raise."""
+    import socket as _socket
+    import subprocess as _subprocess
+
+    from briefing.render.warm import ForkedKernel
+
+    gone = _subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True).stdout.strip()
+    ours_end, theirs = _socket.socketpair()
+    try:
+        kernel = ForkedKernel(ours_end, int(gone))
+        kernel.send_signal(signal.SIGTERM)
+        kernel.terminate()
+    finally:
+        theirs.close()
+        ours_end.close()

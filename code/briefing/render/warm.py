@@ -247,7 +247,10 @@ class ForkedKernel:
 
     def send_signal(self, sig: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, sig)
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass  # it exited between the poll and the signal: nothing left to signal
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)

@@ -13,14 +13,9 @@ import pytest
 
 from briefing import data
 from conftest import run_build
+from test_reliability import one_clear_error
 
 OUTPUT = "_book"
-
-
-def one_clear_error(code: int, err: str, expected: str) -> None:
-    assert code == 1, err
-    assert "Traceback" not in err, err
-    assert any(line.startswith("error: ") and expected in line for line in err.splitlines()), err
 
 
 @pytest.fixture

@@ -471,20 +471,9 @@ def _pandoc_citations(text: str) -> list[str]:
 
     result = subprocess.run([pypandoc.get_pandoc_path(), "-f", "markdown+smart-implicit_header_references", "-t", "json"],
                             input=text, capture_output=True, text=True, check=True)
-    found = []
+    from briefing.render.render import cite_ids
 
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("t") == "Cite":
-                found.extend(c["citationId"] for c in node["c"][0])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(result.stdout))
-    return found
+    return cite_ids(json.loads(result.stdout))
 
 
 @pytest.mark.parametrize("line", CITATION_CORPUS)

@@ -175,6 +175,24 @@ def _line_defining(path: Path, ident: str) -> int:
     return 1
 
 
+def cite_ids(ast) -> list[str]:
+    """The citation keys of a pandoc JSON syntax tree, in document order (its Cite elements)."""
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("t") == "Cite":
+                found.extend(c.get("citationId", "") for c in node["c"][0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(ast)
+    return found
+
+
 def pandoc_citations(markdown: str, cache: Cache | None = None) -> set[str]:
     """The citation keys pandoc itself reads in ``markdown`` (its Cite elements): not in comments, code,
     math or link targets, and across lines and inside footnotes. Cached by the text's hash."""
@@ -191,19 +209,7 @@ def pandoc_citations(markdown: str, cache: Cache | None = None) -> set[str]:
                           text=True, encoding="utf-8", check=False)
     if done.returncode != 0:
         raise BuildError(f"pandoc could not read the page: {done.stderr.strip()}")
-    found: set[str] = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("t") == "Cite":
-                found.update(c.get("citationId", "") for c in node["c"][0])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(done.stdout))
+    found = set(cite_ids(json.loads(done.stdout)))
     if cache is not None:
         cache.put(key, json.dumps(sorted(found)).encode())
     return found

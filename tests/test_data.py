@@ -424,3 +424,50 @@ def test_a_formula_cell_is_warned_about_by_check(pkg: Path, capsys, value):
 
 def test_negative_numbers_are_not_formulas(pkg: Path, capsys):
     assert data.formula_cells(pkg) == []
+
+
+# -- issue 19, class 4: `briefing check` streams its tables ------------------------------------
+
+
+def peak_memory_of_check(folder: Path) -> tuple[int, str]:
+    """``briefing check`` run in a fresh interpreter: (its peak resident set in bytes, its stdout)."""
+    import subprocess
+    import sys
+
+    script = ("import resource, sys\nfrom briefing import cli\ncode = cli.main(['check', '--data', sys.argv[1]])\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)\nsys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", script, str(folder)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    *out, peak = result.stdout.splitlines()
+    return int(peak), "\n".join(out)
+
+
+def test_check_holds_a_row_in_memory_not_the_table(pkg: Path):
+    """A 24 MB table used to cost about 9 times its size (frictionless's rows, the decoded text and a
+    dict per row held at once); now the growth stays well under the table's own size."""
+    baseline, _ = peak_memory_of_check(pkg)
+    rows = rows_of(pkg / "gpu_links.csv")
+    header, first = rows[0], rows[1]
+    big = [header] + [[f"l{i}" if c == "link_id" else "x" * 2000 if c == "notes" else v
+                       for c, v in zip(header, first)] for i in range(12_000)]
+    write_rows(pkg / "gpu_links.csv", big)
+    data.rehash(pkg)
+    size = (pkg / "gpu_links.csv").stat().st_size
+    assert size > 20_000_000
+    peak, out = peak_memory_of_check(pkg)
+    assert out.endswith("valid, hashes match"), out
+    assert peak - baseline < size // 2, f"check grew by {(peak - baseline) / 1e6:.0f} MB for a {size / 1e6:.0f} MB table"
+
+
+def test_an_error_deep_in_a_long_table_names_its_physical_line(pkg: Path):
+    rows = rows_of(pkg / "gpu_links.csv")
+    header, first = rows[0], rows[1]
+    notes = header.index("notes")
+    body = [[f"l{i}" if c == "link_id" else v for c, v in zip(header, first)] for i in range(3_000)]
+    for row in body[::7]:
+        row[notes] = "two\nlines"
+    body[2_500][header.index("bandwidth_gbps")] = "fast"
+    write_rows(pkg / "gpu_links.csv", [header] + body)
+    data.rehash(pkg)
+    line = 2 + 2_500 + sum(1 for i in range(2_500) if i % 7 == 0)
+    assert messages(pkg) == [f'data/gpu_links.csv:{line}:bandwidth_gbps: "fast" is not a valid number']

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import io
 import json
 import math
 import os
@@ -31,10 +30,11 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from briefing import reads as reading
-from briefing.files import FileProblem, inside, parse_json, read_text, write_atomic
+from briefing.files import FileProblem, check_utf8, inside, parse_json, read_text, sha256_file, write_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,7 +92,7 @@ def data_folder(folder: str | Path | None = None) -> Path:
 
 def sha256(path: Path) -> str:
     """Return the file's hash in the package's notation, ``sha256:<hex>``."""
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return "sha256:" + sha256_file(path)
 
 
 class Package:
@@ -323,47 +323,59 @@ def check_json(pkg: Package, res: dict[str, Any]) -> list[Problem]:
 # --- tables -------------------------------------------------------------------
 
 
-def table_text(file: Path, display: str) -> str:
-    """A CSV file's text: UTF-8 without a byte-order mark, or a :class:`FileProblem` saying where it is not."""
-    return read_text(file, display, bom="error")
+class Rows:
+    """A CSV table's data records, each with the physical line it starts on, read from the file at each
+    pass: a check never holds a table in memory, only the row it looks at (a 200 MB table is checked
+    in the memory of its longest row). Iterate only a file that :func:`files.check_utf8` accepted."""
+
+    def __init__(self, file: Path):
+        self.file = file
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        with open(self.file, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            start = reader.line_num + 1 if reader.fieldnames else 2
+            for record in reader:
+                yield start, record
+                start = reader.line_num + 1
+
+    def header(self) -> list[str]:
+        with open(self.file, encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle), [])
 
 
-def record_lines(text: str) -> dict[int, int]:
-    """Map frictionless row numbers (the header is row 1) to physical line numbers."""
+def record_lines(file: Path, wanted: set[int]) -> dict[int, int]:
+    """The physical line of each wanted frictionless row number (the header is row 1), in one pass."""
     lines, start = {}, 1
-    reader = csv.reader(io.StringIO(text, newline=""))
-    for number, _ in enumerate(reader, start=1):
-        lines[number] = start
-        start = reader.line_num + 1
+    if not wanted:
+        return lines
+    last = max(wanted)
+    with open(file, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        for number, _ in enumerate(reader, start=1):
+            if number in wanted:
+                lines[number] = start
+            if number >= last:
+                break
+            start = reader.line_num + 1
     return lines
 
 
 def read_rows(file: Path) -> list[tuple[int, dict[str, str]]]:
-    """The data records of a CSV file, each with the physical line it starts on ([] if it cannot be decoded)."""
+    """The data records of a small CSV file, each with the physical line it starts on ([] if it cannot be decoded)."""
     try:
-        text = table_text(file, str(file))
+        check_utf8(file, str(file), bom="error")
     except FileProblem:
         return []
-    return rows_of_text(text)
+    return list(Rows(file))
 
 
-def rows_of_text(text: str) -> list[tuple[int, dict[str, str]]]:
-    rows = []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    start = reader.line_num + 1 if reader.fieldnames else 2
-    for record in reader:
-        rows.append((start, record))
-        start = reader.line_num + 1
-    return rows
-
-
-def check_header(display: str, text: str, schema: dict[str, Any]) -> list[Problem]:
+def check_header(display: str, header: list[str], schema: dict[str, Any]) -> list[Problem]:
     """The header must name the schema's fields, in order; say which column is missing, extra or moved.
 
     Checked before the rows: with a column missing, every row would otherwise
     fail against the wrong field.
     """
-    header = next(csv.reader(io.StringIO(text, newline="")), [])
     expected = [f["name"] for f in schema.get("fields", [])]
     if header == expected or not header:
         return []
@@ -386,42 +398,43 @@ def check_header(display: str, text: str, schema: dict[str, Any]) -> list[Proble
     return problems
 
 
-Readable = tuple[dict[str, str], dict[str, list[tuple[int, dict[str, str]]]], dict[str, list["Problem"]]]
+Readable = tuple[dict[str, Rows], dict[str, list["Problem"]]]
 
 
 def readable_tables(pkg: Package) -> Readable:
-    """Each declared table's text and rows, or the problems that stop it being read (encoding, BOM, header)."""
-    texts, broken = {}, {}
+    """Each declared table's rows, or the problems that stop it being read (encoding, BOM, header)."""
+    tables, broken = {}, {}
     for res in pkg.resources:
         if not is_table(res) or not (pkg.folder / res["path"]).is_file():
             continue
         display = pkg.display(res["path"])
+        rows = Rows(pkg.folder / res["path"])
         try:
-            text = table_text(pkg.folder / res["path"], display)
+            check_utf8(rows.file, display, bom="error")
         except FileProblem as exc:
             broken[res["name"]] = [Problem(display, exc.line, None, exc.message)]
             continue
-        header = check_header(display, text, res.get("schema") or {})
+        header = check_header(display, rows.header(), res.get("schema") or {})
         if header:
             broken[res["name"]] = header
         else:
-            texts[res["name"]] = text
-    return texts, {name: rows_of_text(text) for name, text in texts.items()}, broken
+            tables[res["name"]] = rows
+    return tables, broken
 
 
-def check_table(pkg: Package, res: dict[str, Any], text: str) -> list[Problem]:
-    """Validate one CSV file (already decoded as ``text``, header checked) against its schema with frictionless."""
+def check_table(pkg: Package, res: dict[str, Any]) -> list[Problem]:
+    """Validate one CSV file (decodable, header checked) against its schema with frictionless, which
+    reads it row by row; each error is then placed on its physical line."""
     import frictionless  # on first validation: importing briefing.data stays cheap
     path = res["path"]
     schema = frictionless.Schema.from_descriptor(schema_for_frictionless(res["schema"]))
     resource = frictionless.Resource(path=path, basepath=str(pkg.folder), schema=schema, format="csv", encoding="utf-8")
     report = resource.validate()
-    lines = record_lines(text)
+    errors = report.tasks[0].errors if report.tasks else report.errors
+    lines = record_lines(pkg.folder / path, {e.row_number for e in errors if getattr(e, "row_number", None)}
+                         | {int(m) for e in errors for m in re.findall(r"position (\d+)", getattr(e, "note", "") or "")})
     fields = {f["name"]: f for f in res["schema"]["fields"]}
-    problems = []
-    for error in report.tasks[0].errors if report.tasks else report.errors:
-        problems.append(to_problem(pkg.display(path), error, lines, fields, res["schema"]))
-    return problems
+    return [to_problem(pkg.display(path), error, lines, fields, res["schema"]) for error in errors]
 
 
 def to_problem(file: str, error: Any, lines: dict[int, int], fields: dict[str, Any], schema: dict[str, Any]) -> Problem:
@@ -484,7 +497,7 @@ def constraint_message(cell: Any, note: str, field: dict[str, Any]) -> str:
     return f'"{cell}" breaks the constraint {name}: {note}'
 
 
-def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]],
+def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, Rows],
                  broken: frozenset[str] = frozenset()) -> list[Problem]:
     """Every non-empty foreign key value must exist in the table it references."""
     problems = []
@@ -510,7 +523,7 @@ def foreign_keys(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple
     return problems
 
 
-def finite_numbers(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+def finite_numbers(pkg: Package, res: dict[str, Any], rows: Iterable[tuple[int, dict[str, str]]]) -> list[Problem]:
     """Every number or integer cell is finite: ``inf``, ``1e999``, ``-Infinity`` and ``NaN`` parse as numbers
     (frictionless accepts them) but are no measurement; one problem per cell, in place of any other."""
     numeric = [f["name"] for f in res["schema"]["fields"] if f.get("type") in ("number", "integer")]
@@ -527,7 +540,7 @@ def finite_numbers(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict
     return problems
 
 
-def sourced_rows(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+def sourced_rows(pkg: Package, res: dict[str, Any], rows: Iterable[tuple[int, dict[str, str]]]) -> list[Problem]:
     """Only an estimate may leave its source URL, publisher or publication date empty."""
     problems = []
     for line, row in rows:
@@ -556,7 +569,7 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def source_urls(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+def source_urls(pkg: Package, res: dict[str, Any], rows: Iterable[tuple[int, dict[str, str]]]) -> list[Problem]:
     """Every web ``source_url`` must be a well-formed URL (a pattern alone let ``kathmandupost.com./`` through)."""
     problems = []
     for line, row in rows:
@@ -566,7 +579,7 @@ def source_urls(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[st
     return problems
 
 
-def config_paths(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+def config_paths(pkg: Package, res: dict[str, Any], rows: Iterable[tuple[int, dict[str, str]]]) -> list[Problem]:
     """A ``config_file`` cell must name a declared JSON resource."""
     declared = pkg.by_path()
     return [
@@ -576,7 +589,7 @@ def config_paths(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[s
     ]
 
 
-def stated_costs(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[str, str]]]) -> list[Problem]:
+def stated_costs(pkg: Package, res: dict[str, Any], rows: Iterable[tuple[int, dict[str, str]]]) -> list[Problem]:
     """Where GPU-hours, price and stated cost are all given, cost = hours x price (within 1 %)."""
     problems = []
     for line, row in rows:
@@ -594,13 +607,13 @@ def stated_costs(pkg: Package, res: dict[str, Any], rows: list[tuple[int, dict[s
 KEY_SEPARATOR = " | "
 
 
-def row_references(pkg: Package, res: dict[str, Any], tables: dict[str, list[tuple[int, dict[str, str]]]]) -> list[Problem]:
+def row_references(pkg: Package, res: dict[str, Any], tables: dict[str, Rows]) -> list[Problem]:
     """A link table (``x_row_references``: which columns name a file and a row key) must name declared
     files and rows that exist: a table's primary key values joined by ``" | "``, nothing for a config."""
     spec = res.get("x_row_references") or {}
     file_column, key_column = spec.get("file", "file"), spec.get("key", "key")
     declared = pkg.by_path()
-    problems = []
+    problems, keys = [], {}
     for line, row in tables.get(res["name"], []):
         path, key = row.get(file_column, ""), row.get(key_column, "")
         target = declared.get(path)
@@ -612,8 +625,9 @@ def row_references(pkg: Package, res: dict[str, Any], tables: dict[str, list[tup
                 problems.append(Problem(pkg.display(res["path"]), line, key_column, f'"{path}" is not a table: leave the key empty'))
             continue
         columns = primary_key(target)
-        known = {tuple(r.get(c, "") for c in columns) for _, r in tables.get(target["name"], [])}
-        if tuple(key.split(KEY_SEPARATOR)) not in known:
+        if target["name"] not in keys:
+            keys[target["name"]] = {tuple(r.get(c, "") for c in columns) for _, r in tables.get(target["name"], [])}
+        if tuple(key.split(KEY_SEPARATOR)) not in keys[target["name"]]:
             problems.append(Problem(pkg.display(res["path"]), line, key_column,
                                     f'"{key}" is not a {"+".join(columns)} of {pkg.display(path)}'))
     return problems
@@ -623,13 +637,13 @@ def check_resource(pkg: Package, res: dict[str, Any], readable: Readable) -> lis
     """Everything about one declared resource whose file exists."""
     if not is_table(res):
         return check_json(pkg, res) if res["path"].endswith(".json") else []
-    texts, tables, broken = readable
+    tables, broken = readable
     if res["name"] in broken:
         return list(broken[res["name"]])
-    rows = tables.get(res["name"], [])
+    rows = tables[res["name"]]
     infinite = finite_numbers(pkg, res, rows)
     cells = {(p.row, p.column) for p in infinite}
-    problems = infinite + [p for p in check_table(pkg, res, texts[res["name"]]) if (p.row, p.column) not in cells]
+    problems = infinite + [p for p in check_table(pkg, res) if (p.row, p.column) not in cells]
     problems += sourced_rows(pkg, res, rows)
     problems += source_urls(pkg, res, rows)
     problems += foreign_keys(pkg, res, tables, frozenset(broken))
@@ -701,7 +715,7 @@ def package_key(folder: str | Path | None = None) -> str:
     with reading.quiet():
         for path in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(path.relative_to(base).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(bytes.fromhex(sha256_file(path)))
     return digest.hexdigest()
 
 
@@ -924,7 +938,7 @@ def formula_cells(folder: str | Path | None = None) -> list[Problem]:
         if not is_table(res) or not (pkg.folder / res["path"]).is_file():
             continue
         text_fields = [f["name"] for f in res["schema"]["fields"] if f.get("type", "string") == "string"]
-        for line, row in read_rows(pkg.folder / res["path"]):
+        for line, row in Rows(pkg.folder / res["path"]):
             for column in text_fields:
                 cell = row.get(column) or ""
                 if cell.startswith(FORMULA_START):
@@ -955,7 +969,7 @@ def check_main(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     pkg = Package(folder)
     tables = sum(is_table(r) for r in pkg.resources)
-    rows = sum(len(read_rows(folder / r["path"])) for r in pkg.resources if is_table(r))
+    rows = sum(1 for r in pkg.resources if is_table(r) for _ in Rows(folder / r["path"]))
     waiting = f", {len(pkg.pending)} pending" if pkg.pending else ""
     print(f"{folder.name}/: {len(pkg.resources)} resources ({tables} tables, {rows} rows{waiting}) valid, hashes match")
     return 0

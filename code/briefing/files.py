@@ -15,6 +15,7 @@ never half of one, even after a crash or a full disk.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 import math
 import os
@@ -64,16 +65,21 @@ def inside(root: Path, path: Path) -> bool:
     return all(p == root or root in p.parents for p in (lexical, real))
 
 
+def _regular(path: Path, shown: str) -> None:
+    """Raise :class:`FileProblem` unless ``path`` is a regular file (a device such as ``/dev/zero`` or a
+    FIFO would fill memory or block); an ``OSError`` from ``stat`` is left to the caller."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise FileProblem(shown, None, f"cannot read: not a regular file ({kind})")
+
+
 def read_bytes(path: Path, name: str | None = None, limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The file's bytes. Only a regular file is read (a device such as ``/dev/zero`` or a FIFO would fill
-    memory or block), and only up to ``limit`` bytes; anything else, or an unreadable file (missing, a
-    folder, no permission), is a :class:`FileProblem`."""
+    """The file's bytes. Only a regular file is read, and only up to ``limit`` bytes; anything else, or an
+    unreadable file (missing, a folder, no permission), is a :class:`FileProblem`."""
     shown = name or str(path)
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
-            raise FileProblem(shown, None, f"cannot read: not a regular file ({kind})")
+        _regular(path, shown)
         with open(path, "rb") as fh:
             content = fh.read(limit + 1)
     except OSError as exc:
@@ -86,6 +92,32 @@ def read_bytes(path: Path, name: str | None = None, limit: int = MAX_INPUT_BYTES
 def read_text(path: Path, name: str | None = None, bom: str = "strip") -> str:
     """The file decoded as UTF-8 (see :func:`decode_utf8`); ``name`` is how messages call it."""
     return decode_utf8(read_bytes(path, name), name or str(path), bom)
+
+
+def check_utf8(path: Path, name: str | None = None, bom: str = "strip") -> None:
+    """Check, one line at a time, that a regular file decodes as UTF-8 (as :func:`decode_utf8` would
+    say it does not), so that a large file can then be streamed as text without holding it in memory."""
+    shown = name or str(path)
+    try:
+        _regular(path, shown)
+        with open(path, "rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                decode_utf8(line, shown, bom if number == 1 else "strip")
+    except FileProblem as exc:
+        if exc.line is None or number == 1:
+            raise
+        raise FileProblem(shown, number, exc.message) from None
+    except OSError as exc:
+        raise FileProblem(shown, None, f"cannot read: {exc.strerror or exc}") from None
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of a file, read in blocks of 1 MiB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class _NotFinite(ValueError):

@@ -145,7 +145,8 @@ class Builder:
             return self._build()
 
     def _build(self) -> Path:
-        from briefing.render.inputs import Snapshot, input_files, sha256_file
+        from briefing.files import sha256_file
+        from briefing.render.inputs import Snapshot, input_files
         from briefing.render.output import (FORMATS, BuildRecord, FormatRecord, new_staging, publish, read_record,
                                             remove_stale)
         from briefing.render.project import load_book

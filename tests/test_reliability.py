@@ -55,7 +55,7 @@ def one_clear_error(code: int, err: str, expected: str) -> None:
 
 def staging_left(book: Path) -> list[str]:
     cache = book / ".briefing-cache"
-    found = [p.name for p in book.glob(".book-staging-*")]
+    found = [p.name for p in book.glob(".book-staging-*")] + [p.name for p in book.glob("._book.staging-*")]
     if cache.is_dir():
         found += [p.name for p in cache.iterdir() if p.name.startswith(("staging-", "retired-"))]
     return found
@@ -790,3 +790,57 @@ def test_5_a_notebook_that_cannot_be_written_after_publishing_says_the_output_wa
     assert "left untouched" not in err
     assert "chapters/_notebooks/numbers.ipynb" in err and f"{OUTPUT}/ is published" in err, err
     assert "stdout line, edited" in (book_copy / OUTPUT / "chapters/numbers.html").read_text()
+
+
+# -- issue 19, class 5: an output or a cache on another filesystem --------------------------------
+
+
+def _in_mount_namespace(book: Path, mounts: str, *commands: str) -> subprocess.CompletedProcess:
+    """Run ``briefing build`` commands in a private mount namespace after ``mounts`` (a Docker volume or a
+    bind mount looks like this to the build); each command's stderr is separated by a line ``==``."""
+    build = f'"{sys.executable}" -m briefing.cli build --project "{book}"'
+    script = f'cd "{book}" && {mounts} && ' + ' && echo "==" >&2 && '.join(f"{build} {c}" for c in commands)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    env.pop("BRIEFING_ROOT", None)
+    return subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.mark.skipif(not _read_only_mounts_work(), reason="unshare -rm (user and mount namespaces) is not permitted")
+def test_5_an_output_folder_that_is_a_mount_point_is_published_file_by_file(tmp_path):
+    """Before: every build failed with a bare "_book: Device or resource busy" (a mount point cannot be
+    renamed). Now its files are replaced one by one, old generated pages go, a hand-made file stays."""
+    book = copy_book(tmp_path / "book")
+    (book / OUTPUT).mkdir()
+    chapter = sorted((book / "chapters").glob("*.qmd"))[0]
+    script = (f'mount -t tmpfs none {OUTPUT} && {sys.executable} -m briefing.cli build --project "{book}" --to html '
+              f'&& echo "hand-made" > {OUTPUT}/CNAME && mv "{chapter}" "{chapter}.bak" '
+              f'&& sed -i "/{chapter.name}/d" _quarto.yml && echo "==" >&2 '
+              f'&& {sys.executable} -m briefing.cli build --project "{book}" --to html '
+              f'&& echo LISTING && ls -aR {OUTPUT} && cat {OUTPUT}/CNAME')
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    env.pop("BRIEFING_ROOT", None)
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", f'cd "{book}" && {script}'],
+                            capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    first, second = result.stderr.split("==\n")
+    assert "a mount point" in first and "a mount point" in second
+    listing = result.stdout.split("LISTING\n")[1]
+    page = chapter.with_suffix(".html").name
+    assert page not in listing, "the page of the removed chapter is gone"
+    assert "index.html" in listing and ".briefing-build.json" in listing
+    assert listing.rstrip().endswith("hand-made")
+    assert not staging_left(book)
+
+
+@pytest.mark.skipif(not _read_only_mounts_work(), reason="unshare -rm (user and mount namespaces) is not permitted")
+def test_5_a_cache_on_another_filesystem_stages_beside_the_output(tmp_path):
+    """Before: "_book: Invalid cross-device link" on every build. Now the staging folder is made beside
+    the output folder, swapped in, and gone afterwards; a second build says nothing changed."""
+    book = copy_book(tmp_path / "book")
+    (book / ".briefing-cache").mkdir()
+    result = _in_mount_namespace(book, "mount -t tmpfs none .briefing-cache", "--to html", "--to html",
+                                 '--to html && ls -a "{0}" && ls "{0}/{1}"'.format(book, OUTPUT))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.count("nothing changed") == 2
+    assert "index.html" in result.stdout
+    assert "._book.staging" not in result.stdout and not staging_left(book)

@@ -11,3 +11,7 @@ orchestrates and swaps the result into ``_book/`` only when everything worked.
 
 class BuildError(Exception):
     """A build failure with one clear message naming the file and line."""
+
+
+class PublishedButIncomplete(BuildError):
+    """A failure after (part of) the new output was published: the message says so, not "left untouched"."""

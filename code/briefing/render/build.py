@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefing.files import FileProblem
-from briefing.render import BuildError
+from briefing.render import BuildError, PublishedButIncomplete
 
 ENGINE_VERSION = "briefing-engine-2"
 
@@ -98,7 +98,7 @@ def render_with_quarto(root: Path, say) -> Path:
         remove_stale(root)
         book = load_book(root)
         target = book.output_path
-        staging = new_staging(root)
+        staging = new_staging(root, target)
         try:
             command = ["quarto", "render", str(root), "--output-dir", str(staging)]
             say(f"quarto: {' '.join(command)}")
@@ -183,7 +183,7 @@ class Builder:
         from briefing.render import render as rendering
         from briefing.render.notebook import write_notebook
 
-        staging = new_staging(root)
+        staging = new_staging(root, target)
         try:
             rendered = rendering.render_book(self, book, version, staging, formats, snapshot)
             written = {path.relative_to(root).as_posix(): payload for path, payload in rendered.notebooks.items()}
@@ -222,10 +222,6 @@ class Builder:
                           "`briefing build --to pdf` (or a full build)")
         self.say(f"built {book.output_dir}/ in {time.perf_counter() - started:.2f} s")
         return target
-
-
-class PublishedButIncomplete(BuildError):
-    """A failure after the new output was published: the message says so, not "left untouched"."""
 
 
 def _where(path, root: Path) -> str:

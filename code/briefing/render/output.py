@@ -1,9 +1,11 @@
 """The output folder (``_book/``): where it may be, how it is known to be ours, how it is replaced.
 
 A build never writes outside the output folder and the cache (``.briefing-cache/``).
-It renders into a staging folder inside the cache, then publishes it in one
-rename (an atomic exchange where the kernel offers ``renameat2``), so a reader
-or a web server sees the old site or the new one, never a mix.
+It renders into a staging folder inside the cache (beside the output folder when
+the two are on different filesystems), then publishes it in one rename (an atomic
+exchange where the kernel offers ``renameat2``), so a reader or a web server sees
+the old site or the new one, never a mix. An output folder that is a mount point
+cannot be renamed: its files are replaced one at a time (:func:`mirror`).
 
 The output folder must be a new folder, or one a build made: every published
 folder carries a build record (``.briefing-build.json``) listing the files the
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.files import DIR_MODE, fsync_dir, inside, write_atomic
-from briefing.render import BuildError
+from briefing.render import BuildError, PublishedButIncomplete
 
 RECORD = ".briefing-build.json"
 CACHE_DIR = ".briefing-cache"
@@ -170,9 +172,34 @@ def cache_dir(root: Path) -> Path:
     return folder
 
 
-def new_staging(root: Path) -> Path:
-    """A fresh staging folder in the cache, named for this process, with the usual permissions."""
-    folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=cache_dir(root)))
+def _device(path: Path) -> int:
+    return os.stat(path).st_dev
+
+
+def beside_prefix(target: Path) -> str:
+    """How staging folders made beside the output folder start: ``._book.staging-``."""
+    return f".{target.name}.{STAGING_PREFIX}"
+
+
+def new_staging(root: Path, target: Path | None = None) -> Path:
+    """A fresh staging folder, named for this process, with the usual permissions.
+
+    It is made in the cache, unless the output folder's parent is on another filesystem (the
+    cache or the output on a Docker volume or a bind mount): a folder cannot be renamed from one
+    filesystem to another, so it is then made beside the output folder, as ``._book.staging-…``
+    (stale ones, left by a build that was killed, are removed here, under the build lock).
+    """
+    cache = cache_dir(root)
+    where = cache
+    if target is not None:
+        make_dirs(target.parent)
+        if _device(target.parent) != _device(cache):
+            where = target.parent
+            for stale in where.glob(beside_prefix(target) + "*"):
+                if stale.is_dir() and not stale.is_symlink():
+                    shutil.rmtree(stale, ignore_errors=True)
+    prefix = STAGING_PREFIX if where == cache else beside_prefix(target)
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=where))
     os.chmod(folder, DIR_MODE)
     return folder
 
@@ -237,6 +264,39 @@ def carry(old: Path, staging: Path, names: list[str]) -> None:
             shutil.copy2(source, dest, follow_symlinks=False)
 
 
+def mirror(staging: Path, target: Path, old_record: BuildRecord | None) -> None:
+    """Make ``target`` hold what ``staging`` holds, a file at a time (each one replaced atomically, the
+    build record last), for an output folder that cannot be renamed: a mount point. Files the previous
+    build wrote and this one does not are removed; a file no build wrote is never removed."""
+    names = files_under(staging)
+    for name in [n for n in names if n != RECORD] + [RECORD]:
+        source, dest = staging / name, target / name
+        make_dirs(dest.parent)
+        if source.is_symlink():
+            temporary = dest.with_name(f".{dest.name}.briefing-{os.getpid()}")
+            os.symlink(os.readlink(source), temporary)
+            os.replace(temporary, dest)
+        elif not (dest.is_file() and not dest.is_symlink() and _same_bytes(source, dest)):
+            write_atomic(dest, source.read_bytes())
+    owned = old_record.owned() if old_record is not None and not old_record.legacy else set()
+    kept = set(names)
+    for name in files_under(target):
+        if name in owned and name not in kept:
+            (target / name).unlink()
+    for folder in sorted((p for p in target.rglob("*") if p.is_dir() and not p.is_symlink()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    sync_tree(target)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    from briefing.files import sha256_file
+
+    return sha256_file(a) == sha256_file(b)
+
+
 _RENAME_EXCHANGE = 2
 
 
@@ -285,15 +345,27 @@ def publish(staging: Path, target: Path, root: Path, record: BuildRecord, old_re
     write_atomic(staging / RECORD, record.to_json(), durable=False)
     sync_tree(staging)
     make_dirs(target.parent)
+    if target.is_dir() and (os.path.ismount(target) or _device(target) != _device(staging)):
+        warnings.warn(f"{_rel(target, root)} is a mount point (or on another filesystem than its build's staging): "
+                      "a folder cannot be swapped in there in one step, so its files were replaced one by one")
+        try:
+            mirror(staging, target, old_record)
+        except OSError as exc:
+            raise PublishedButIncomplete(
+                f"{_rel(Path(exc.filename), root) if exc.filename else _rel(target, root)}: {exc.strerror or exc}: "
+                f"{_rel(target, root)}/ was being replaced file by file and now mixes the two builds; "
+                "build again to finish it") from None
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    retired = staging.with_name(staging.name.replace(STAGING_PREFIX, RETIRED_PREFIX, 1))
     if target.is_dir() and _exchange(staging, target):
         fsync_dir(target.parent)
-        retired = staging.with_name(RETIRED_PREFIX + staging.name[len(STAGING_PREFIX):])
         os.replace(staging, retired)
         shutil.rmtree(retired, ignore_errors=True)
         return
-    retired = None
-    if target.exists():
-        retired = staging.with_name(RETIRED_PREFIX + staging.name[len(STAGING_PREFIX):])
+    if not target.exists():
+        retired = None
+    else:
         os.replace(target, retired)
     try:
         os.replace(staging, target)

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import ARTIFACTS, EPOCH
 from test_site import CHROMIUM, CHROMIUM_FLAGS
-from test_warm import ours
+from test_warm import ours, server_of
 
 TIMEOUT = 60
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
@@ -169,3 +169,19 @@ def test_preview_serves_rebuilds_reloads_shows_errors_and_stops_clean(preview):
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*")) <= before_tmp
     with pytest.raises(OSError):
         urllib.request.urlopen(run.url, timeout=2)
+
+
+def test_a_killed_kernel_server_is_replaced_at_the_next_rebuild(preview):
+    """Issue 19, class 7: the preview used to hand every later rebuild to the dead server, and each one
+    failed on the chapters; now it says so and starts a new server."""
+    run, book = preview
+    server = run.until(lambda: server_of(book.resolve()), "the kernel server")
+    os.kill(server, signal.SIGKILL)
+    mark = len(run.lines)
+    numbers = book / "chapters/numbers.qmd"
+    numbers.write_text(numbers.read_text(encoding="utf-8").replace('"Post-training": 5}', '"Post-training": 6}'),
+                       encoding="utf-8")
+    run.wait_line(r"preview: the kernel server stopped \(killed by SIGKILL\); starting a new one", mark)
+    run.wait_line(r"HTML rebuilt", mark)
+    assert "2,789 thousand GPU-hours" in text_of(run.get("chapters/numbers.html"))
+    assert not [line for line in run.lines[mark:] if line.startswith("error")]

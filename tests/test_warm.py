@@ -151,3 +151,74 @@ def test_signalling_a_forked_kernel_that_just_exited_is_not_an_error():
     finally:
         theirs.close()
         ours_end.close()
+
+
+# -- issue 19, class 7: the server killed, or the build killed under it ------------------------------
+
+
+def server_of(root: Path) -> int | None:
+    for pid in ours(root):
+        try:
+            if b"briefing.render.warm" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def slow_book(root: Path, chapters: int) -> list[str]:
+    names = [f"slow{i}.qmd" for i in range(chapters)]
+    listed = "".join(f"    - {n}\n" for n in ["index.qmd", *names])
+    (root / "_quarto.yml").write_text(f"project:\n  type: book\nbook:\n  title: Slow\n  chapters:\n{listed}")
+    (root / "index.qmd").write_text("# Slow\n")
+    for name in names:
+        (root / name).write_text("# Slow\n\n```{python}\nimport time\ntime.sleep(60)\n```\n")
+    return names
+
+
+def start_build(root: Path) -> subprocess.Popen:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    env.pop("BRIEFING_ROOT", None)
+    return subprocess.Popen([sys.executable, "-m", "briefing.cli", "build", "--to", "html", "--project", str(root)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_a_killed_kernel_server_is_blamed_once_not_the_chapters(tmp_path):
+    """Before: each running chapter failed with "kernel failed: RuntimeError: Kernel died before replying
+    to kernel_info", and nbclient's atexit hooks printed an AssertionError traceback per chapter."""
+    root = tmp_path.resolve()
+    names = slow_book(root, 3)
+    build = start_build(root)
+    deadline = time.monotonic() + 60
+    while len(ours(root)) < 3 and time.monotonic() < deadline:  # the server and two chapters' kernels
+        time.sleep(0.02)
+    server = server_of(root)
+    assert server is not None and len(ours(root)) >= 3
+    os.kill(server, signal.SIGKILL)
+    _, err = build.communicate(timeout=60)
+    assert build.returncode == 1
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    first, second = err.splitlines()
+    assert first == ("error: the kernel server, which starts each chapter's kernel, stopped (killed by SIGKILL) while "
+                     f"chapters ran; not finished: {', '.join(names)}. No chapter is at fault: build again")
+    assert second == "build failed; the previous _book/ is left untouched"
+
+
+def test_a_build_killed_while_the_server_preloads_leaves_no_traceback(tmp_path):
+    """The server is held (SIGSTOP) before it can say it is ready, the build is killed, the server goes
+    on: it used to print a BrokenPipeError traceback on the terminal when it said "ready"."""
+    root = tmp_path.resolve()
+    slow_book(root, 1)
+    build = start_build(root)
+    deadline = time.monotonic() + 60
+    while server_of(root) is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    server = server_of(root)
+    assert server is not None
+    os.kill(server, signal.SIGSTOP)
+    build.kill()
+    build.wait(timeout=30)
+    os.kill(server, signal.SIGCONT)
+    _, err = build.communicate(timeout=60)  # stderr reaches its end when the server, which shares it, exits
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert not Path(f"/proc/{server}").exists() or b"zombie" in Path(f"/proc/{server}/status").read_bytes()

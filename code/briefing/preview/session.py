@@ -96,6 +96,10 @@ class Session:
         from briefing.render.build import Builder
 
         started = time.perf_counter()
+        how = self.warm.stopped() if self.warm is not None else None
+        if how:
+            self.say(f"preview: the kernel server stopped ({how}); starting a new one")
+            self.restart_kernels()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")

@@ -21,6 +21,7 @@ would kill kernels under running cells, are kept out of the event loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -328,8 +329,13 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
         task = asyncio.current_task()
         if task is not None and task.cancelling() and not isinstance(exc, asyncio.CancelledError):
             raise asyncio.CancelledError from None  # nbclient turns a cancelled wait into DeadKernelError
+        how = (warm.stopped() if warm is not None and isinstance(exc, Exception)
+               and not isinstance(exc, (CellExecutionError, CellTimeoutError)) else None)
+        if how:
+            raise ServerStopped(name, how) from None
         _raise_named(exc, nb, name, current, timeout, process)
     finally:
+        atexit.unregister(client._cleanup_kernel)  # left registered when the kernel failed to start
         _reap(client.km)
         stop_strays(sockets.name)
         shutil.rmtree(sockets, ignore_errors=True)
@@ -337,6 +343,25 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
         if cell.cell_type == "code":
             cell.metadata.pop("execution", None)
     return Execution(nb, time.perf_counter() - started)
+
+
+class ServerStopped(BuildError):
+    """A chapter could not run because the warm-kernel server (its kernels' parent) stopped: the
+    chapter is not at fault. :func:`server_stopped` turns several into one message."""
+
+    def __init__(self, chapter: str, how: str):
+        super().__init__(f"{chapter}: not run: the kernel server stopped ({how})")
+        self.chapter, self.how = chapter, how
+
+
+def server_stopped(failures: list[BaseException]) -> str | None:
+    """One message for the chapters that could not run because the kernel server stopped, else None."""
+    stopped = [f for f in failures if isinstance(f, ServerStopped)]
+    if not stopped:
+        return None
+    names = ", ".join(sorted(f.chapter for f in stopped))
+    return (f"the kernel server, which starts each chapter's kernel, stopped ({stopped[0].how}) while chapters ran; "
+            f"not finished: {names}. No chapter is at fault: build again")
 
 
 def _reap(km) -> None:

@@ -126,8 +126,10 @@ def freeze_or_execute(builder, book: Book, chapters: list[Chapter], snapshot: Sn
             result.notebook.metadata["briefing"] = values.executed_stamp(chapter, book.execute, result.notebook)
             notebooks[index] = result.notebook
         if failures:
-            messages = [str(f) if isinstance(f, BuildError) else f"{type(f).__name__}: {f}" for f in failures]
-            raise BuildError("\n".join(messages))
+            stopped = kernel.server_stopped(failures)
+            messages = [str(f) if isinstance(f, BuildError) else f"{type(f).__name__}: {f}" for f in failures
+                        if not isinstance(f, kernel.ServerStopped)]
+            raise BuildError("\n".join(messages + [stopped] if stopped else messages))
     payloads = {nbmod.notebook_path(root, chapter.path): nbmod.serialize(nb) for chapter, nb in zip(chapters, notebooks)}
     return notebooks, payloads
 

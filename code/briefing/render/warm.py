@@ -137,7 +137,10 @@ def serve(path: str) -> None:
     signal.signal(signal.SIGCHLD, lambda *_: None)  # a kernel's exit wakes the loop at once
     selector.register(wake_read, selectors.EVENT_READ, "child")
     children: dict[int, socket.socket] = {}
-    print(READY, flush=True)
+    try:
+        print(READY, flush=True)
+    except OSError:  # the build went away while this preloaded (killed): nobody to serve, nothing to say
+        os._exit(0)
     running = True
     while running:
         for key, _ in selector.select(timeout=1.0):
@@ -264,6 +267,14 @@ class ForkedKernel:
             pass
 
 
+class ServerStopped(Exception):
+    """The fork server is gone (killed, or it failed to start): the chapters' kernels went with it."""
+
+    def __init__(self, how: str):
+        super().__init__(how)
+        self.how = how
+
+
 class WarmKernels:
     """The fork server of one project: started on first use, closed with :meth:`close`."""
 
@@ -292,9 +303,22 @@ class WarmKernels:
         assert self.process is not None and self.process.stdout is not None
         line = self.process.stdout.readline().decode().strip()
         if line != READY:
-            code = self.process.wait(timeout=START_TIMEOUT)
-            raise RuntimeError(f"the warm-kernel server did not start (exit code {code})")
+            self.process.wait(timeout=START_TIMEOUT)
+            raise ServerStopped(self.stopped() or "it did not start")
         self.ready = True
+
+    def stopped(self) -> str | None:
+        """How the server ended (``killed by SIGKILL``, ``exit code 1``), or None while it runs."""
+        process = self.process
+        if process is None or process.poll() is None:
+            return None
+        code = process.returncode
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit code {code}"
 
     def fork(self, connection_file: str, env: dict[str, str], cwd: str) -> ForkedKernel:
         """Ask the server for a kernel on ``connection_file``; blocking (call it from a thread)."""
@@ -302,13 +326,19 @@ class WarmKernels:
         with self.lock:
             self._wait_ready()
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(str(self.folder / "server.sock"))
+        try:
+            conn.connect(str(self.folder / "server.sock"))
+        except OSError:
+            conn.close()
+            if self.stopped():
+                raise ServerStopped(self.stopped()) from None
+            raise
         conn.sendall((json.dumps({"connection_file": connection_file, "env": env, "cwd": cwd}) + "\n").encode())
         reply = b""
         while not reply.endswith(b"\n"):
             chunk = conn.recv(4096)
             if not chunk:
-                raise RuntimeError("the warm-kernel server stopped")
+                raise ServerStopped(self.stopped() or "it closed the connection")
             reply += chunk
         return ForkedKernel(conn, int(json.loads(reply)["pid"]))
 

@@ -10,7 +10,10 @@ site's root, so they work from ``file://`` without fetching a page:
 * a table: its caption and its first :data:`TABLE_ROWS` rows, with a note of
   how many more there are;
 * a section or chapter: its heading and first paragraph;
-* a reference: the bibliography entry.
+* a reference: the bibliography entry;
+* a claim's verdict: its paragraph up to its evidence.
+
+Links inside a popup are made relative to the site's root, like its images.
 
 Only targets some page links to are kept. Ids, tab stops and heading anchors are
 removed from the copies (an id must stay unique in the page a popup opens in);
@@ -29,7 +32,7 @@ from urllib.parse import unquote
 import lxml.html
 
 TABLE_ROWS = 6
-TARGET = re.compile(r"^(fig|tbl|sec|ref)-")
+TARGET = re.compile(r"^(fig|tbl|sec|ref|verdict)-")
 
 
 def _clean(element, page: str):
@@ -44,9 +47,38 @@ def _clean(element, page: str):
             node.attrib.pop(attr)
         if node.tag == "img" and node.get("src") and not re.match(r"^[a-z]+:|^/", node.get("src")):
             node.set("src", posixpath.normpath(posixpath.join(posixpath.dirname(page), node.get("src"))))
+        if node.tag == "a" and node.get("href") and not re.match(r"^[a-z]+:|^/", node.get("href")):
+            node.set("href", from_root(node.get("href"), page))
     for anchor in element.xpath('.//a[contains(concat(" ", @class, " "), " anchor ")]'):
         anchor.getparent().remove(anchor)
+    for value in element.xpath('.//a[contains(concat(" ", @class, " "), " computed ")]'):
+        if "marker" in value.get("class").split():  # a number's own popup does not open inside a popup
+            value.drop_tree()
+        else:
+            value.drop_tag()
     return element
+
+
+def from_root(href: str, page: str) -> str:
+    """A link of ``page`` made relative to the site's root (``#x`` -> ``page.html#x``), as every link and
+    image of a popup is: the popup opens on other pages, where the reader's script prefixes the root."""
+    path, hash_, fragment = href.partition("#")
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(page), path)) if path else page
+    return path + hash_ + fragment
+
+
+def _verdict_preview(head, page: str) -> str | None:
+    """A verdict: its paragraph (the claim's id, its badge and the reasoning) without the evidence list."""
+    paragraph = head.getparent()
+    if paragraph is None or paragraph.tag != "p":
+        return None
+    paragraph = _clean(paragraph, page)
+    for strong in paragraph.xpath("./strong"):
+        if (strong.text or "").strip() == "Evidence:":
+            for node in [strong, *strong.itersiblings()]:
+                paragraph.remove(node)
+            break
+    return _html(paragraph)
 
 
 def _html(element) -> str:
@@ -80,6 +112,8 @@ def preview_of(element, page: str) -> str | None:
         return _table_preview(wrap, page)
     if element.tag == "section":
         return _section_preview(element, page)
+    if (element.get("id") or "").startswith("verdict-"):
+        return _verdict_preview(element, page)
     if element.get("class") and "csl-entry" in element.get("class"):
         return _html(_clean(element, page))
     if element.tag in ("div", "span"):

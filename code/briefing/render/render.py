@@ -28,6 +28,7 @@ from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
 from briefing.render import changes_page, downloads, notebook_page, numbers_appendix, previews, search
 from briefing.render.validation import PackageCheck
+from briefing.verdicts import verdict_links
 from briefing.render.warm import WarmKernels
 from briefing.render.site import READER_ASSETS, data_read_list, page_of, relative, root_prefix, sidebar
 
@@ -274,6 +275,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "briefing-xref": {t.id: {"label": t.label, "href": (relative(page, t.page) if t.page != page else "") + "#" + t.id}
                           for t in targets.values()},
         "briefing-chapters": {k: relative(page, v) for k, v in chapter_pages.items()},
+        "briefing-claims": verdict_links(book.root / "data"),
         "link-citations": True,
         "reference-section-title": "References",
     }
@@ -358,6 +360,7 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         "lang": book.lang,
         "briefing-xref": {t.id: {"label": t.label, "href": "#" + t.id} for t in targets.values()},
         "briefing-chapters": {},
+        "briefing-claims": verdict_links(book.root / "data"),
         "link-citations": True,
     }
     for (entry, _, _, _), piece in zip(pages, assembled):

@@ -1,0 +1,203 @@
+"""The answer first (issue 20, items 1–3 and 10), checked on the built book.
+
+* On a phone (390×844) the first screen of the summary names every claim judged inaccurate; the
+  summary's table comes grouped by verdict, wrong first, and one button puts it in the article's order.
+* Verdicts are words, not slugs, on every badge and in every table cell (``needs-context`` is
+  "Needs context", the label ``data/verdicts.csv`` gives it), and the PDF prints no slug before its
+  "What changed" appendix (which quotes the previous edition as it was printed).
+* Every claim id, in prose ("[C07]") or in a table's Claim column, links to its verdict paragraph, and
+  the site previews that paragraph on hover.
+* Every link inside every preview resolves from whichever page the preview opens on.
+
+The expected claims are the ledger's own rows: the inaccurate ones are C07 ("Training at 1/50th of
+Western costs") and C27 ("Tech shares all fell sharply") in ``data/claims.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from conftest import ARTIFACTS, ROOT
+from test_reading import chromium
+from test_site import CHROMIUM, pdftotext
+
+SHOTS = ARTIFACTS / "screenshots"
+LEDGER = list(csv.DictReader((ROOT / "data/claims.csv").open(encoding="utf-8", newline="")))
+SCALE = list(csv.DictReader((ROOT / "data/verdicts.csv").open(encoding="utf-8", newline="")))
+SLUGS = [row["verdict"] for row in SCALE if "-" in row["verdict"]]
+browser = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+
+
+def site_pages(book: Path) -> list[Path]:
+    return sorted(p for p in (book / "_book").rglob("*.html") if "notebooks" not in p.parts)
+
+
+def test_the_ledger_says_which_claims_are_wrong():
+    assert sorted(r["claim_id"] for r in LEDGER if r["verdict"] == "inaccurate") == ["C07", "C27"]
+    assert {r["verdict"]: r["label"] for r in SCALE}["needs-context"] == "Needs context"
+
+
+@browser
+@pytest.mark.parametrize("width, phone", [(390, True), (1280, False)], ids=["phone", "laptop"])
+def test_the_first_screen_of_the_summary_names_every_inaccurate_claim(real_book, width, phone):
+    wrong = [r["claim_short"] for r in LEDGER if r["verdict"] == "inaccurate"]
+    with chromium(width, phone=phone) as page:
+        page.goto((real_book / "_book/index.html").as_uri())
+        height = page.viewport_size["height"]
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"summary-first-screen-{width}.png"))
+        for claim in wrong:
+            box = page.locator("main a", has_text=claim).first.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= height, (claim, box)
+
+
+@browser
+def test_the_summary_table_is_grouped_by_verdict_and_one_click_gives_the_articles_order(real_book):
+    rank = {"inaccurate": 0, "needs-context": 1, "accurate": 2, "roughly-right": 2, "not-checkable": 3}
+    grouped = [r["claim_id"] for r in sorted(LEDGER, key=lambda r: rank[r["verdict"]])]
+    article = [r["claim_id"] for r in LEDGER]
+    with chromium(1280) as page:
+        page.goto((real_book / "_book/index.html").as_uri())
+        ids = lambda: page.locator("table.summary tbody tr td:first-child").all_inner_texts()  # noqa: E731
+        assert ids() == grouped
+        button = page.get_by_role("button", name="In the article’s order")
+        button.click()
+        assert ids() == article and button.get_attribute("aria-pressed") == "true"
+        button.click()
+        assert ids() == grouped and button.get_attribute("aria-pressed") == "false"
+
+
+def test_no_badge_or_table_cell_shows_a_slug(real_book):
+    labels = {r["label"] for r in SCALE}
+    found = []
+    for path in site_pages(real_book):
+        tree = lxml.html.parse(str(path)).getroot()
+        for badge in tree.xpath('//main//*[contains(concat(" ", @class, " "), " verdict-badge ")]'):
+            if badge.text_content().strip() not in labels:
+                found.append((path.name, badge.text_content()))
+        for cell in tree.xpath("//main//td"):
+            text = cell.text_content()
+            found += [(path.name, text) for slug in SLUGS if re.search(rf"\b{slug}\b", text)]
+            found += [(path.name, text) for stem in ("mla-kv-cache", "training-cost", "markets-and-money",
+                                                     "mixture-of-experts") if text.strip() == stem]
+    assert found == []
+
+
+def test_the_pdf_prints_no_verdict_slug_before_what_changed(real_book):
+    text = pdftotext(real_book / "_book/deepseek-r1-what-holds.pdf")
+    headings = [m.start() for m in re.finditer(r"^What changed\s*$", text, re.M)]  # absent from a copy without history
+    reader = text[:headings[-1]] if headings else text
+    assert [s for s in SLUGS if s in reader] == []
+
+
+def test_claim_ids_link_to_their_verdict_paragraph_everywhere(real_book):
+    """Every "[Cnn]" in prose and every Claim cell is a link to the page and paragraph that argue it; the
+    verdict head that defines an id is the only place one stays text."""
+    where = {r["claim_id"]: f"chapters/{r['chapter']}.html#verdict-{r['claim_id'].lower()}" for r in LEDGER}
+    unlinked, wrong = [], []
+    for path in site_pages(real_book):
+        page = path.relative_to(real_book / "_book").as_posix()
+        tree = lxml.html.parse(str(path)).getroot()
+        for link in tree.xpath('//main//a[contains(concat(" ", @class, " "), " claim-ref ")]'):
+            target = (path.parent / link.get("href").split("#")[0]).resolve().relative_to((real_book / "_book").resolve())
+            if f"{target.as_posix()}#{link.get('href').split('#')[1]}" != where[link.text_content()]:
+                wrong.append((page, link.get("href")))
+        for node in tree.xpath("//main//text()[not(ancestor::a) and not(ancestor::code) and not(ancestor::pre)]"):
+            owner = node.getparent()
+            if owner.xpath('ancestor-or-self::span[starts-with(@id, "verdict-")]'):
+                continue
+            unlinked += [(page, m.group(0)) for m in re.finditer(r"\[C\d\d\]", str(node))]
+            if owner.tag == "td" and re.fullmatch(r"\s*C\d\d\s*", str(node)):
+                unlinked.append((page, str(node)))
+    assert wrong == []
+    assert unlinked == []
+
+
+def previews_of(book: Path) -> dict[str, str]:
+    text = (book / "_book/site_libs/previews.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("{"):text.rindex("}") + 1])
+
+
+def test_every_verdict_has_a_preview_that_is_its_reasoning_without_the_evidence(real_book):
+    previews = previews_of(real_book)
+    for row in LEDGER:
+        key = f"chapters/{row['chapter']}.html#verdict-{row['claim_id'].lower()}"
+        assert key in previews, key
+        text = lxml.html.fromstring(previews[key]).text_content()
+        assert text.startswith(f"[{row['claim_id']}]") and "Evidence:" not in text, (key, text[:120])
+
+
+def test_every_link_inside_every_preview_resolves(real_book):
+    """Before, 27 links in cross-page previews were page-local (#x) and led nowhere on another page."""
+    site = real_book / "_book"
+    ids: dict[str, set[str]] = {}
+    broken = []
+    for key, html in previews_of(real_book).items():
+        for href in lxml.html.fromstring(html).xpath("//a/@href"):
+            if re.match(r"^[a-z]+:", href):
+                continue
+            path, _, fragment = href.partition("#")
+            assert not href.startswith("#"), (key, href)
+            file = site / path
+            if not file.is_file():
+                broken.append((key, href))
+                continue
+            if fragment:
+                if path not in ids:
+                    ids[path] = set(lxml.html.parse(str(file)).getroot().xpath("//@id"))
+                if fragment not in ids[path]:
+                    broken.append((key, href))
+    assert broken == []
+
+
+@browser
+def test_hovering_a_claim_id_previews_its_verdict(real_book):
+    with chromium(1280) as page:
+        page.goto((real_book / "_book/chapters/verdicts.html").as_uri())
+        link = page.locator("#sec-verdicts-wrong a.claim-ref", has_text="C07").first
+        link.scroll_into_view_if_needed()
+        link.hover()
+        popup = page.locator("#briefing-popup")
+        popup.wait_for(state="visible")
+        assert popup.inner_text().startswith("[C07]") and "Inaccurate" in popup.inner_text()
+        page.screenshot(path=str(SHOTS / "verdict-preview-1280.png"))
+
+
+def test_the_claim_links_filter_links_bracketed_and_lone_ids_only(tmp_path):
+    from briefing.render.pandoc import asset, pandoc_binary
+
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"briefing-claims": {"C07": "/chapters/cost.qmd#verdict-c07"}}), encoding="utf-8")
+    source = ("[C07], and again C07. Beside a link (C07), an unknown [C99], and "
+              "[**\\[C07\\]**]{#verdict-c07} its own head.\n")
+    html = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "html", "--wrap", "none", "--metadata-file", str(meta),
+                           "--lua-filter", str(asset("filters/claim-links.lua"))],
+                          input=source, capture_output=True, text=True, check=True).stdout
+    link = '<a href="/chapters/cost.qmd#verdict-c07" class="claim-ref">C07</a>'
+    assert html.count(link) == 2
+    assert f"[{link}]," in html and f"again {link}." in html
+    assert "(C07)" in html and "[C99]" in html
+    assert '<span id="verdict-c07"><strong>[C07]</strong></span>' in html
+
+
+def test_the_claim_links_filter_links_ids_in_an_html_table_but_not_inside_a_link(tmp_path):
+    from briefing.render.pandoc import asset, pandoc_binary
+
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"briefing-claims": {"C08": "/chapters/cost.qmd#verdict-c08"}}), encoding="utf-8")
+    table = ('<table><tr><td>X post [C08]</td><td> C08 </td><td><a href="x.html">C08</a></td>'
+             '<td>C08 and more</td></tr></table>')
+    source = f"::: {{.briefing-table}}\n```{{=html}}\n{table}\n```\n:::\n"
+    html = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "html", "--wrap", "none", "--metadata-file",
+                           str(meta), "--lua-filter", str(asset("filters/claim-links.lua"))],
+                          input=source, capture_output=True, text=True, check=True).stdout
+    link = '<a href="/chapters/cost.qmd#verdict-c08" class="claim-ref">C08</a>'
+    assert f"<td>X post [{link}]</td>" in html and f"<td> {link} </td>" in html
+    assert '<td><a href="x.html">C08</a></td>' in html and "<td>C08 and more</td>" in html

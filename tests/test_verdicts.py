@@ -70,27 +70,35 @@ def test_badge_text_passes_wcag_aa_contrast():
 
 # --- badges, heads and the summary -----------------------------------------------------------------------
 
-def test_badges_carry_the_palette_inline():
-    assert verdicts.badge("needs-context") == '[needs-context]{.verdict-badge style="background-color:#f6cc55;color:#1d232b"}'
-    assert verdicts.badge_html("inaccurate") == (
-        '<span class="verdict-badge" style="background-color:#b8401a;color:#ffffff">inaccurate</span>')
+def test_badges_name_the_verdict_in_words_and_carry_the_palette_inline():
+    """The words are data/verdicts.csv's label column (issue 20, item 2: no slug on a badge)."""
+    assert verdicts.badge("needs-context") == ('[Needs context]{.verdict-badge data-verdict="needs-context" '
+                                               'style="background-color:#f6cc55;color:#1d232b"}')
+    assert verdicts.badge_html("inaccurate") == ('<span class="verdict-badge" data-verdict="inaccurate" '
+                                                 'style="background-color:#b8401a;color:#ffffff">Inaccurate</span>')
 
 
 def test_a_verdict_head_is_anchored_for_the_summary_to_link_to():
     head = verdicts.verdict_head("C07").data
     assert head == ('[**\\[C07\\]**]{#verdict-c07} '
-                    '[inaccurate]{.verdict-badge style="background-color:#b8401a;color:#ffffff"}')
+                    '[Inaccurate]{.verdict-badge data-verdict="inaccurate" style="background-color:#b8401a;color:#ffffff"}')
 
 
-def test_the_summary_has_every_claim_in_article_order_with_a_link_to_its_verdict():
+def test_the_summary_has_every_claim_grouped_wrong_first_with_a_link_to_its_verdict():
+    """Issue 20, item 1: the wrong claims first, then those needing context, those that hold, the
+    unchecked; the article's order within each group, and kept in article_order."""
     rows = verdicts.summary_rows()
-    ledger = claims.ledger()
-    assert [r["claim_id"] for r in rows] == list(ledger["claim_id"])
+    ledger = list(claims.ledger()["claim_id"])
+    assert sorted(rows, key=lambda r: r["article_order"]) == sorted(rows, key=lambda r: ledger.index(r["claim_id"]))
+    groups = [verdicts.answer_rank(r["verdict"]) for r in rows]
+    assert groups == sorted(groups) and groups[0] == 0
+    assert [r["claim_id"] for r in rows[:2]] == ["C07", "C27"]
     c07 = next(r for r in rows if r["claim_id"] == "C07")
     assert c07 == {"claim_id": "C07", "claim": "Training at 1/50th of Western costs", "verdict": "inaccurate",
                    "finding": "The one like-for-like comparison, V3 against Llama 3.1 405B, gives about an order of "
                               "magnitude, not fifty.",
-                   "chapter": "Training compute and cost", "href": "chapters/training-cost.qmd#verdict-c07"}
+                   "chapter": "Training compute and cost", "href": "chapters/training-cost.qmd#verdict-c07",
+                   "article_order": ledger.index("C07") + 1}
 
 
 def test_every_claim_has_the_verdict_paragraph_the_summary_links_to():
@@ -114,6 +122,6 @@ def test_chapter_titles_of_the_summary_are_the_chapters_own():
 
 def test_the_counts_line_gives_every_verdict_with_its_badge():
     line = verdicts.counts_line(claims.verdict_counts()).data
-    assert line.startswith("**Verdicts:** [accurate]{.verdict-badge")
+    assert line.startswith("**Verdicts:** [Accurate]{.verdict-badge")
     assert line.count(".verdict-badge") == len(verdicts.PALETTE)
     assert sum(int(n) for n in re.findall(r"\} (\d+)", line)) == len(claims.ledger())

@@ -91,6 +91,7 @@ def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
     if recorded:
         changelog = (Path(root) / history.CHANGELOG).read_text(encoding="utf-8")
         entries = changelog[changelog.find("\n## ") + 1:] if "\n## " in changelog else ""
+        entries = re.sub(r"^Cut from commit [0-9a-f]+\.[ \t]*", "", entries, flags=re.M)  # the release record's, not the reader's
         out += ["## Releases", "", _demote(entries.strip(), 1), ""]
     return "\n".join(out).rstrip() + "\n"
 

@@ -123,6 +123,12 @@
       var src = img.getAttribute("src");
       if (!/^[a-z]+:|^\//.test(src)) img.setAttribute("src", root + src);
     });
+    if (content.classList.contains("popup-preview")) {  /* a cross-page preview's links are from the root */
+      popup.querySelectorAll("a[href]").forEach(function (link) {
+        var href = link.getAttribute("href");
+        if (!/^[a-z]+:|^\//.test(href)) link.setAttribute("href", root + href);
+      });
+    }
     popup.hidden = false;
     trigger.setAttribute("aria-describedby", popup.id);
     place(trigger);
@@ -157,6 +163,27 @@
     holder.innerHTML = html;
     return holder;
   }
+
+  /* The summary table comes grouped by verdict, wrong first; a toggle puts it in the article's order. */
+  document.querySelectorAll("table.summary").forEach(function (table) {
+    var body = table.tBodies[0];
+    if (!body || !body.rows.length || !body.rows[0].hasAttribute("data-article-order")) return;
+    var grouped = Array.prototype.slice.call(body.rows);
+    var article = grouped.slice().sort(function (a, b) {
+      return Number(a.getAttribute("data-article-order")) - Number(b.getAttribute("data-article-order"));
+    });
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "summary-order";
+    button.textContent = "In the article\u2019s order";
+    button.setAttribute("aria-pressed", "false");
+    button.addEventListener("click", function () {
+      var on = button.getAttribute("aria-pressed") !== "true";
+      (on ? article : grouped).forEach(function (row) { body.appendChild(row); });
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    table.parentNode.insertBefore(button, table);
+  });
 
   /* Cross-references and citations: the target as the page shows it. */
   var previews = window.BRIEFING_PREVIEWS || {};

@@ -10,6 +10,7 @@ What Quarto adds on top of Pandoc, for the built-in engine
 - pandas HTML tables (raw HTML in a .briefing-table div) become real tables;
 - callouts (note, tip, warning, important, caution) with optional titles;
 - folded code (.code-fold) becomes <details> in HTML;
+- conditional content (.content-visible / .content-hidden with when-format or unless-format);
 - links to .qmd chapters point to their rendered page (HTML) or heading (Typst);
 - image paths are made relative to the page (HTML);
 - headings get a link anchor (HTML);
@@ -107,6 +108,15 @@ local function Figure(fig)
   return fig
 end
 
+-- The verdict a summary cell's badge stands for (its data-verdict attribute; Pandoc's HTML reader drops "data-").
+local function verdict_of(cell)
+  local found = nil
+  pandoc.Blocks(cell.contents):walk({ Span = function(span)
+    found = found or span.attributes["verdict"] or span.attributes["data-verdict"]
+  end })
+  return found
+end
+
 local function html_table(div)
   local raw = nil
   for _, block in ipairs(div.content) do
@@ -147,7 +157,7 @@ local function html_table(div)
   if is_typst and classes:includes("summary") then
     -- The summary opens the PDF on one page: set widths, small type, tight cells.
     -- Its last column gives the page of the verdict's paragraph, which Typst knows once laid out.
-    local widths = { 0.05, 0.28, 0.12, 0.48, 0.07 }
+    local widths = { 0.05, 0.26, 0.13, 0.50, 0.06 }
     for i, spec in ipairs(tbl.colspecs) do
       if widths[i] then tbl.colspecs[i] = { spec[1], widths[i] } end
     end
@@ -161,7 +171,7 @@ local function html_table(div)
     for _, body in ipairs(tbl.bodies) do
       local kept = pandoc.List()
       for _, row in ipairs(body.body) do
-        if row.cells[3] and pandoc.utils.stringify(row.cells[3].contents) == "not-checkable" then
+        if row.cells[3] and verdict_of(row.cells[3]) == "not-checkable" then
           set_aside:insert(pandoc.utils.stringify(row.cells[1].contents))
         else
           kept:insert(row)
@@ -435,8 +445,43 @@ local DataLinks = {
   end,
 }
 
+-- Conditional content (https://quarto.org/docs/authoring/conditional.html): .content-visible and
+-- .content-hidden, with when-format / unless-format naming "html" or "typst" (or "pdf" for the PDF).
+local function format_matches(name)
+  if name == "html" then return is_html end
+  if name == "typst" or name == "pdf" then return is_typst end
+  return FORMAT == name
+end
+
+local function shown(el)
+  local visible = el.classes:includes("content-visible")
+  if not visible and not el.classes:includes("content-hidden") then return nil end
+  local when, unless = el.attributes["when-format"], el.attributes["unless-format"]
+  local applies = true
+  if when then applies = format_matches(when) end
+  if unless then applies = applies and not format_matches(unless) end
+  if visible then return applies end
+  return not applies
+end
+
+local Conditional = {
+  Div = function(div)
+    local keep = shown(div)
+    if keep == nil then return nil end
+    if keep then return div.content end
+    return {}
+  end,
+  Span = function(span)
+    local keep = shown(span)
+    if keep == nil then return nil end
+    if keep then return span.content end
+    return {}
+  end,
+}
+
 return {
   { Meta = function(meta) read_meta(meta) end },
+  Conditional,
   { Header = Header, Link = LinkBare },
   { Div = Div },
   { Span = Computed, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },

@@ -42,6 +42,18 @@ def number(value: float, digits: int = 0) -> str:
     return traced(_signed(value, f"{abs(value):,.{digits}f}"), refs_of(value))
 
 
+def log_scale(ax, axis: str = "x") -> None:
+    """Put ``axis`` of ``ax`` on a log scale whose ticks read as plain numbers ("1,000", not 10³): a
+    superscript exponent would be set at 70 % of the label size, below the smallest a figure may use."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target.set_major_locator(LogLocator(base=10))
+    target.set_major_formatter(FuncFormatter(lambda value, _: str(number(value, 0 if value >= 1 else 1))))
+    target.set_minor_formatter(NullFormatter())
+
+
 def billions(value: float, digits: int = 1) -> str:
     """A count as billions: ``671026419200 -> '671.0'``."""
     return traced(_signed(value, f"{abs(value) / 1e9:,.{digits}f}"), refs_of(value))

@@ -164,6 +164,38 @@
     return holder;
   }
 
+  /* A figure opens full size in a dialog (its link opens the image itself without JavaScript); Escape,
+     the Close button or a tap on the backdrop closes it and returns focus to the figure. */
+  if (typeof HTMLDialogElement === "function") {
+    document.querySelectorAll("main figure a.lightbox").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var image = link.querySelector("img");
+        if (!image) return;
+        event.preventDefault();
+        var dialog = document.createElement("dialog");
+        dialog.className = "figure-view";
+        dialog.setAttribute("aria-label", image.getAttribute("alt") || "Figure");
+        var close = document.createElement("button");
+        close.type = "button";
+        close.textContent = "Close";
+        var frame = document.createElement("div");
+        frame.className = "figure-view-frame";
+        var big = image.cloneNode(true);
+        big.removeAttribute("width");
+        big.removeAttribute("height");
+        frame.appendChild(big);
+        dialog.appendChild(close);
+        dialog.appendChild(frame);
+        document.body.appendChild(dialog);
+        close.addEventListener("click", function () { dialog.close(); });
+        dialog.addEventListener("click", function (e) { if (e.target === dialog) dialog.close(); });
+        dialog.addEventListener("close", function () { dialog.remove(); link.focus(); });
+        dialog.showModal();
+        close.focus();
+      });
+    });
+  }
+
   /* The summary table comes grouped by verdict, wrong first; a toggle puts it in the article's order. */
   document.querySelectorAll("table.summary").forEach(function (table) {
     var body = table.tBodies[0];

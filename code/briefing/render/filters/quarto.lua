@@ -102,6 +102,11 @@ local function Figure(fig)
         img.caption = { pandoc.Str(alt) }
         img.attributes["fig-alt"] = nil
       end
+      if is_html then
+        -- As Quarto's lightbox does: the figure links to itself at full size, which a phone opens full screen.
+        return pandoc.Link({ img }, img.src, "", pandoc.Attr("", { "lightbox" },
+          { { "aria-label", "Open the figure full size" } }))
+      end
       return img
     end,
   })

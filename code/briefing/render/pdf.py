@@ -14,6 +14,29 @@ def typst_date(epoch: int) -> str:
     return f"datetime(year: {day.year}, month: {day.month}, day: {day.day})"
 
 
+def edition_status(describe: str) -> str:
+    """The title page's status line: a release, or a working edition past one (``1.0.0+abc1234``)."""
+    number, plus, rest = describe.partition("+")
+    if not plus:
+        return f"Release {number}: the published edition." if number[:1].isdigit() else "An unreleased edition."
+    unsaved = " with uncommitted changes" if rest.endswith(".dirty") else ""
+    return f"Working edition, not released: changes made after release {number}{unsaved}."
+
+
+def typst_text(text: str) -> str:
+    """Plain text set as Typst markup: every character markup would read (``#``, ``*``, ``_``, ``@`` …) escaped."""
+    return "".join("\\" + ch if ch in "\\#*_@<>$[]`~=-+/" else ch for ch in text)
+
+
+def long_date(iso: str) -> str:
+    """``2026-12-05`` -> ``5 December 2026`` (the text as it was, when it is not a date)."""
+    try:
+        day = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
 def figure_fonts() -> str:
     """The folder of matplotlib's own DejaVu fonts (a pinned dependency): the figures' labels are SVG text
     in DejaVu Sans, which Typst sets with this font rather than its own fallback."""

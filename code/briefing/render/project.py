@@ -42,6 +42,7 @@ class Book:
     subtitle: str = ""
     author: str | list = ""
     date: str = ""
+    description: str = ""
     lang: str = "en"
     bibliography: Path | None = None
     entries: list[Entry] = field(default_factory=list)
@@ -179,6 +180,7 @@ def load_book(root: Path) -> Book:
         subtitle=book.get("subtitle", ""),
         author=book.get("author", ""),
         date=str(book.get("date", "")),
+        description=str(book.get("description", "") or ""),
         lang=config.get("lang", "en"),
         bibliography=bib_path,
         entries=entries,

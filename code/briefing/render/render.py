@@ -23,7 +23,7 @@ from briefing.render.inputs import Snapshot
 from briefing.render.output import files_under, make_dirs
 from briefing.render import pandoc
 from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
-from briefing.render.pdf import compile_pdf, typst_date
+from briefing.render.pdf import compile_pdf, edition_status, long_date, typst_date, typst_text
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
 from briefing.render import changes_page, downloads, notebook_page, numbers_appendix, previews, search
@@ -327,6 +327,18 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
     return page
 
 
+CONTENTS = "```{=typst}\n#pagebreak(weak: true)\n#outline(title: [Contents], depth: 2, indent: auto)\n```\n\n"
+
+
+def with_contents(first: str) -> str:
+    """The first chapter with the contents after its opening (the summary, up to its first section): an
+    editor finds the answer on the page after the title, then the contents, then the rest."""
+    match = re.search(r"^## ", first, re.M)
+    if match is None:
+        return first + "\n\n" + CONTENTS
+    return first[:match.start()] + CONTENTS + first[match.start():]
+
+
 def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_name, notebooks):
     """The whole book as one Typst document, compiled in a private work folder; only the PDF is kept."""
     work = staging / TYPST_WORK
@@ -349,6 +361,8 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
             title = f"```{{=typst}}\n#part[{entry.part}]\n```\n\n"
         part = entry.part
         chunks.append(title + without_lineage(piece.markdown))
+    if book.typst.get("toc", True) and chunks:
+        chunks[0] = with_contents(chunks[0])
     if not appendix:
         chunks.append("```{=typst}\n#part[Appendices]\n```")
     kept = [(entry, piece, nb) for (entry, _, _, _), piece, nb in zip(pages, assembled, notebooks)
@@ -381,7 +395,12 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         "version": version.describe,
         "version-date": version.date,
         "typst-date": typst_date(version.epoch),
+        "edition": typst_text(version.describe),
+        "edition-date": long_date(version.date),
+        "status": typst_text(edition_status(version.describe)),
     }
+    if book.description:
+        variables["caveat"] = typst_text(book.description)
     if book.subtitle:
         variables["subtitle"] = book.subtitle
     if book.date:

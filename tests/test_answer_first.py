@@ -201,3 +201,27 @@ def test_the_claim_links_filter_links_ids_in_an_html_table_but_not_inside_a_link
     link = '<a href="/chapters/cost.qmd#verdict-c08" class="claim-ref">C08</a>'
     assert f"<td>X post [{link}]</td>" in html and f"<td> {link} </td>" in html
     assert '<td><a href="x.html">C08</a></td>' in html and "<td>C08 and more</td>" in html
+
+
+def test_every_french_quotation_is_marked_french(real_book):
+    """Issue 20, item 11 (WCAG 3.1.2): a French quotation («…», the ledger's French column, the passages left
+    out) sits in an element with lang="fr", so a screen reader voices it in French."""
+    unmarked = []
+    for path in site_pages(real_book):
+        tree = lxml.html.parse(str(path)).getroot()
+        for node in tree.xpath("//main//text()[contains(., '«')]"):
+            if not node.getparent().xpath("ancestor-or-self::*[@lang='fr']"):
+                unmarked.append((path.name, str(node)[:60]))
+        for cell in tree.xpath('//main//td[@data-label="French quote" or @data-label="French"]'):
+            if not cell.xpath(".//*[@lang='fr']"):
+                unmarked.append((path.name, cell.text_content()[:60]))
+    assert unmarked == []
+
+
+def test_the_pdf_sets_french_quotations_as_french(real_book):
+    from briefing.render.pandoc import asset, pandoc_binary
+
+    typst = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "typst", "--lua-filter",
+                            str(asset("filters/quarto.lua"))], input='[« bonjour »]{lang="fr"}\n',
+                           capture_output=True, text=True, check=True).stdout
+    assert '#text(lang: "fr")[« bonjour »]' in typst

@@ -251,11 +251,40 @@ def _missing(value) -> bool:
         return False
 
 
+def french(text: str) -> str:
+    """French words in Markdown, marked as French (``[« … »]{lang="fr"}``), so that a screen reader
+    voices them in French and the PDF tags them so (WCAG 3.1.2, language of parts)."""
+    return f'[{md_escape(text)}]{{lang="fr"}}'
+
+
+def french_html(text: str) -> str:
+    """French words for an HTML table cell, escaped and marked ``lang="fr"``, keeping their lineage."""
+    import html as html_lib
+
+    marked = f'<span lang="fr">{html_lib.escape(str(text))}</span>'
+    refs = refs_of(text)
+    return traced(marked, refs) if refs else marked
+
+
+GUILLEMETS = re.compile(r"«[^«»]*(?:«[^«»]*»[^«»]*)*(?:»|$)")
+"""A French quotation in guillemets, one level of nesting allowed, or cut short at the end of the text."""
+
+
+def mark_french_markdown(escaped: str) -> str:
+    """Mark each «…» quotation of an already-escaped Markdown text as French."""
+    return GUILLEMETS.sub(lambda m: f'[{m.group(0)}]{{lang="fr"}}', escaped)
+
+
+def mark_french_html(escaped: str) -> str:
+    """Mark each «…» quotation of an already-escaped HTML text as French."""
+    return GUILLEMETS.sub(lambda m: f'<span lang="fr">{m.group(0)}</span>', escaped)
+
+
 def claim_quote(claim: pd.Series) -> Markdown:
-    """A claim as a blockquote: the French words as printed, the English translation beside them."""
+    """A claim as a blockquote: the French words as printed, marked as French, the English translation beside them."""
     from IPython.display import Markdown
 
     return Markdown(
-        f"> **[{md_escape(claim['claim_id'])}]** « {md_escape(claim['quote_fr'])} »\n>\n"
+        f"> **[{md_escape(claim['claim_id'])}]** {french('« ' + str(claim['quote_fr']) + ' »')}\n>\n"
         f"> *{md_escape(claim['translation_en'])}* — {md_escape(claim['claimant'])}"
     )

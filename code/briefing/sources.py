@@ -382,14 +382,14 @@ def data_label(refs: Iterable[Ref], most_rows: int = 4) -> str:
 def list_markdown(found: SourceList) -> str:
     """The numbered list of a chapter's sources, each document anchored ``source-N`` and each
     locator ``source-N-K`` (the anchors the site's popups show)."""
-    from briefing.present import md_escape
+    from briefing.present import mark_french_markdown, md_escape
 
     lines = []
     for number, document in enumerate(found.documents, 1):
         lines.append(f"{number}. []{{#source-{number}}}{document_markdown(document)}")
         for index, (locator, refs) in enumerate(found.locators[document], 1):
             if locator:
-                lines.append(f"    - []{{#source-{number}-{index}}}{md_escape(locator)}")
+                lines.append(f"    - []{{#source-{number}-{index}}}{mark_french_markdown(md_escape(locator))}")
     return "\n".join(lines)
 
 
@@ -530,16 +530,18 @@ def table_note(refs_by_row: list[frozenset[Ref]], resolver: Resolver | None = No
 def _document_html(document: Document, locators: list[str]) -> str:
     import html
 
+    from briefing.present import mark_french_html
+
     locs = "; ".join(_cut(loc, 110) for loc in locators)
     if document.kind == DERIVED:
         return "Computed by the briefing from other rows" + (f" ({html.escape(locs)})" if locs else "") + "."
     if document.kind == ARTICLE:
-        return "The French article checked here" + (f", {html.escape(_cut(locators[0], 60))}" if locators else "") + "."
+        return "The French article checked here" + (f", {mark_french_html(html.escape(_cut(locators[0], 60)))}" if locators else "") + "."
     title = html.escape(document.title)
     title = f'<a href="{html.escape(document.url)}">{title}</a>' if document.external else title
     text = f"{html.escape(document.publisher)}, <em>{title}</em>" if document.publisher else f"<em>{title}</em>"
     if locs:
-        text += f", {html.escape(locs)}"
+        text += f", {mark_french_html(html.escape(locs))}"
     status = {"primary": "primary", "secondary": "secondary" + (f", copy at {html.escape(document.copy)}" if document.copy else "")}
     text += f" ({status.get(document.confidence, html.escape(document.confidence))})"
     if document.external:
@@ -597,12 +599,12 @@ def evidence(claim_id: str, folder: str | Path | None = None) -> Any:
     """The end of a verdict paragraph: ``Evidence:`` and each item with its source linked (Markdown)."""
     from IPython.display import Markdown
 
-    from briefing.present import md_escape
+    from briefing.present import mark_french_markdown, md_escape
 
     items = evidence_items(claim_id, folder)
     lineage.note_shown(item.ref for item in items)
     words = [_evidence_words(item, lambda title, url: f"[{md_escape(title)}]({url})") for item in items]
-    line = "; ".join(_escape_outside_links(w, i) for w, i in zip(words, items))
+    line = "; ".join(mark_french_markdown(_escape_outside_links(w, i)) for w, i in zip(words, items))
     return Markdown(f"**Evidence:** {line}." if items else "")
 
 

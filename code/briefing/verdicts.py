@@ -151,12 +151,16 @@ def verdict_href(claim_id: str, folder=None) -> str:
 
 def claim_link_html(claim_id: str, folder=None) -> str:
     """A claim id in an HTML table cell, linked to its verdict paragraph (the site previews it on hover)."""
-    return f'<a class="claim-ref" href="{html.escape(verdict_href(claim_id, folder))}">{html.escape(claim_id)}</a>'
+    link = f'<a class="claim-ref" href="{html.escape(verdict_href(claim_id, folder))}">{html.escape(claim_id)}</a>'
+    refs = lineage.refs_of(claim_id)
+    return lineage.traced(link, refs) if refs else link
 
 
 def chapter_link_html(stem: str) -> str:
     """A chapter named by its title and linked, for an HTML table cell (``mla-kv-cache`` -> MLA and the KV cache)."""
-    return f'<a href="/chapters/{html.escape(stem)}.qmd">{html.escape(CHAPTER_TITLES[stem])}</a>'
+    link = f'<a href="/chapters/{html.escape(stem)}.qmd">{html.escape(CHAPTER_TITLES[stem])}</a>'
+    refs = lineage.refs_of(stem)
+    return lineage.traced(link, refs) if refs else link
 
 
 def verdict_links(folder=None) -> dict[str, str]:

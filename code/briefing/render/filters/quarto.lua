@@ -403,8 +403,21 @@ end
 -- phrase is never one long link: it stays text, followed by a small marker that is the link.
 local LINEAGE_ATTRIBUTES = { "data-expr", "data-sources", "data-rows", "data-names" }
 
+-- Words in another language ([« … »]{lang="fr"}): HTML keeps the span's lang; the PDF sets them as that
+-- language, so the tagged PDF carries it too.
+local function Language(span)
+  local lang = span.attributes["lang"]
+  if not is_typst or not lang or lang == "" then return nil end
+  local code = lang:match("^(%a%a%a?)") or lang
+  local out = pandoc.List({ pandoc.RawInline("typst", '#text(lang: "' .. code:lower() .. '")[') })
+  out:extend(span.content)
+  out:insert(pandoc.RawInline("typst", "]"))
+  return out
+end
+
 local function Computed(span)
   if span.classes:includes("verdict-badge") then return Badge(span) end
+  if not is_computed(span) and span.attributes["lang"] then return Language(span) end
   if not is_computed(span) then return nil end
   if not is_html or not notebook_page then return span.content end
   local cell = span.attributes["data-cell"] or ""

@@ -225,3 +225,37 @@ def test_the_pdf_sets_french_quotations_as_french(real_book):
                             str(asset("filters/quarto.lua"))], input='[« bonjour »]{lang="fr"}\n',
                            capture_output=True, text=True, check=True).stdout
     assert '#text(lang: "fr")[« bonjour »]' in typst
+
+
+def search_entries(book: Path) -> list[dict]:
+    text = (book / "_book/site_libs/search-index.js").read_text(encoding="utf-8")
+    return json.loads(text[text.index("["):text.rindex("]") + 1])
+
+
+def test_the_search_index_holds_text_not_tex_and_one_entry_per_correction_and_verdict(real_book):
+    """Issue 20, item 8: snippets showed raw TeX ("GpG\\,p", \\mathrm{MFU}) from MathML's annotation."""
+    entries = search_entries(real_book)
+    assert [e["u"] for e in entries if "\\" in e["x"] or "\\" in e["t"]] == []
+    corrections = {e["u"].split("#")[1] for e in entries if e["u"].startswith("chapters/corrections.html#r")}
+    log = list(csv.DictReader((ROOT / "data/corrections.csv").open(encoding="utf-8", newline="")))
+    assert corrections == {row["correction_id"].lower() for row in log}
+    verdict_entries = {e["u"] for e in entries if "#verdict-" in e["u"]}
+    assert len(verdict_entries) == len(LEDGER) and all(e["w"] == 2.0 for e in entries if "#verdict-" in e["u"])
+
+
+@browser
+def test_search_folds_accents_both_ways_and_ranks_what_readers_look_for_first(real_book):
+    def results(page, query):
+        page.fill("#search-input", query)
+        return page.locator("#search-results a").evaluate_all(
+            "els => els.map(e => e.getAttribute('href').replace(/^(\\.\\.\\/)+/, ''))")
+
+    with chromium(390, phone=True) as page:
+        page.goto((real_book / "_book/index.html").as_uri())
+        typed, accented = results(page, "cout"), results(page, "coût")
+        firsts = {query: results(page, query)[0] for query in ("Nvidia", "cost", "MoE")}
+    assert typed and typed == accented
+    assert any(href.startswith("chapters/training-cost.html") for href in typed[:3])
+    assert firsts["Nvidia"].startswith("chapters/markets-and-money.html")
+    assert firsts["cost"].startswith("chapters/training-cost.html")
+    assert firsts["MoE"].startswith("chapters/mixture-of-experts.html")

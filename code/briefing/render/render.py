@@ -679,7 +679,8 @@ def _render_html(builder, book, version, staging, formats, assembled, notebooks,
             pool.shutdown(wait=True, cancel_futures=True)
         builder.caches.append(html_cache)
         site_pages = [page for _, page, _, _ in pages]
-        write_atomic(libs / "search-index.js", search.index_script(staging, site_pages), durable=False)
+        generated = {page for entry, page, _, _ in pages if entry.path in GENERATED}
+        write_atomic(libs / "search-index.js", search.index_script(staging, site_pages, generated), durable=False)
         write_atomic(libs / "previews.js", previews.previews_script(staging, site_pages), durable=False)
         rendered.files["html"] = [name for name in files_under(staging)
                                   if name != pdf_name and not name.startswith(f"{TYPST_WORK}/")]

@@ -1,9 +1,9 @@
 /* Offline full-text search over every section of the briefing (built-in engine).
    The index (site_libs/search-index.js, window.BRIEFING_SEARCH) is built with the pages: one entry per
    section with its url, page title, heading and own text. A query's words must all occur (as words or
-   word beginnings); an entry scores, per word, 10 for a match in its heading, 3 in its page title and
-   one per occurrence in its text (at most 20), times the word's inverse document frequency
-   log(1 + N / df). Results link to the section and show the matched words in context. */
+   word beginnings, accents and case ignored); an entry scores, per word, 10 for a match in its heading, 3
+   in its page title and one per occurrence in its text (at most 20), times the word's inverse document
+   frequency log(1 + N / df), all times the entry's weight (verdicts 2, reference tables 0.3). Results link to the section and show the matched words in context. */
 (function () {
   "use strict";
   var entries = window.BRIEFING_SEARCH;
@@ -13,8 +13,21 @@
   var MAX_RESULTS = 20;
   var WORD = /[\p{L}\p{N}]+/gu;
 
+  /* Folded for matching: lower case, accents dropped one character at a time, so that "cout" finds "coût"
+     and "coût" finds "cout", and a match's offsets are the same in the folded and the shown text. */
+  var MARKS = /\p{M}/gu;
+  function fold(text) {
+    var out = "";
+    for (var i = 0; i < text.length; i++) {
+      var ch = text[i];
+      var plain = ch.normalize("NFD").replace(MARKS, "").toLowerCase();
+      out += plain.length === 1 ? plain : ch.toLowerCase().length === 1 ? ch.toLowerCase() : ch;
+    }
+    return out;
+  }
+
   var docs = entries.map(function (e) {
-    return { e: e, title: e.t.toLowerCase(), page: e.p.toLowerCase(), text: e.x.toLowerCase() };
+    return { e: e, title: fold(e.t), page: fold(e.p), text: fold(e.x), weight: e.w || 1 };
   });
 
   function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
@@ -27,7 +40,7 @@
   }
 
   function search(query) {
-    var terms = (query.toLowerCase().match(WORD) || []).filter(function (t, i, all) { return all.indexOf(t) === i; });
+    var terms = (fold(query).match(WORD) || []).filter(function (t, i, all) { return all.indexOf(t) === i; });
     if (!terms.length) return [];
     var res = terms.map(starts);
     var n = docs.length;
@@ -44,7 +57,7 @@
         if (!inTitle && !inText) return;
         score += ((inTitle ? 10 : 0) + (count(res[i], d.page) > 0 ? 3 : 0) + inText) * idf[i];
       }
-      scored.push({ d: d, score: score, index: index });
+      scored.push({ d: d, score: score * d.weight, index: index });
     });
     scored.sort(function (a, b) { return b.score - a.score || a.index - b.index; });
     return scored.slice(0, MAX_RESULTS).map(function (s) { return { entry: s.d.e, terms: terms, res: res }; });
@@ -52,7 +65,7 @@
 
   function snippet(entry, res) {
     var text = entry.x;
-    var lower = text.toLowerCase();
+    var lower = fold(text);
     var first = -1;
     res.forEach(function (re) {
       re.lastIndex = 0;
@@ -66,17 +79,20 @@
     var start = Math.max(0, text.lastIndexOf(" ", Math.max(0, first - 60)));
     var end = text.indexOf(" ", Math.min(text.length, first + 120));
     if (end < 0) end = text.length;
-    var piece = text.slice(start, end).trim();
+    var raw = text.slice(start, end);
+    var lead = raw.length - raw.replace(/^\s+/, "").length;
+    var piece = raw.trim();
+    var folded = lower.slice(start + lead, start + lead + piece.length);
     var span = document.createElement("span");
     if (start > 0) span.appendChild(document.createTextNode("… "));
     var marks = new RegExp("(" + res.map(function (re) { return re.source.replace("(^|[^\\p{L}\\p{N}])", ""); }).join("|") + ")[\\p{L}\\p{N}]*", "giu");
     var last = 0;
-    piece.replace(marks, function (match, _g, offset) {
-      var before = offset === 0 ? "" : piece[offset - 1];
+    folded.replace(marks, function (match, _g, offset) {
+      var before = offset === 0 ? "" : folded[offset - 1];
       if (before && /[\p{L}\p{N}]/u.test(before)) return match;
       span.appendChild(document.createTextNode(piece.slice(last, offset)));
       var mark = document.createElement("mark");
-      mark.textContent = match;
+      mark.textContent = piece.slice(offset, offset + match.length);
       span.appendChild(mark);
       last = offset + match.length;
       return match;

@@ -259,3 +259,60 @@ def test_search_folds_accents_both_ways_and_ranks_what_readers_look_for_first(re
     assert firsts["Nvidia"].startswith("chapters/markets-and-money.html")
     assert firsts["cost"].startswith("chapters/training-cost.html")
     assert firsts["MoE"].startswith("chapters/mixture-of-experts.html")
+
+
+# -- issue 20, item 9: the keyboard -----------------------------------------------------------------------
+
+
+@browser
+def test_escape_from_a_search_result_closes_the_results_and_the_focused_result_is_visible(real_book):
+    from briefing import colour
+
+    with chromium(1280) as page:
+        page.goto((real_book / "_book/index.html").as_uri())
+        page.fill("#search-input", "MFU")
+        page.keyboard.press("ArrowDown")
+        focused = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [document.activeElement.closest('#search-results') !== null, s.outlineStyle,
+                    parseFloat(s.outlineWidth), s.outlineColor, s.backgroundColor]; }""")
+        page.screenshot(path=str(SHOTS / "search-focused-result-1280.png"))
+        page.keyboard.press("Escape")
+        hidden = page.locator("#search-results").is_hidden()
+        back = page.evaluate("document.activeElement.id")
+    inside, style, width, ring, fill = focused
+    assert inside and style == "solid" and width >= 2
+    to_hex = lambda css: "#" + "".join(f"{int(v):02x}" for v in re.findall(r"\d+", css)[:3])  # noqa: E731
+    assert colour.contrast_ratio(to_hex(ring), to_hex(fill)) >= 3  # WCAG 2.4.11: the ring stands out
+    assert hidden and back == "search-input"
+
+
+@browser
+def test_a_skip_link_reaches_the_chapter_list_in_two_tab_stops(real_book):
+    with chromium(1280) as page:
+        page.goto((real_book / "_book/chapters/training-cost.html").as_uri())
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        name = page.evaluate("document.activeElement.textContent")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        inside = page.evaluate("document.activeElement.closest('#chapters') !== null")
+    assert name == "Skip to the chapters" and inside
+
+
+@browser
+def test_the_phone_drawer_keeps_focus_and_escape_closes_it_from_anywhere_in_it(real_book):
+    with chromium(390, phone=True) as page:
+        page.goto((real_book / "_book/chapters/prices.html").as_uri())
+        page.locator(".menu-button").click()
+        stops = page.locator("#chapters a[href]").count() + 1
+        escaped = []
+        for _ in range(stops + 3):
+            page.keyboard.press("Tab")
+            escaped.append(page.evaluate(
+                "!(document.activeElement.closest('#chapters') || document.activeElement.classList.contains('menu-button'))"))
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Escape")
+        closed = not page.locator("#chapters").is_visible()
+        back = page.evaluate("document.activeElement.className")
+    assert not any(escaped)
+    assert closed and back == "menu-button"

@@ -33,8 +33,25 @@
     button.addEventListener("keydown", function (event) {
       if (event.key === " ") { event.preventDefault(); button.click(); }
     });
-    sidebar.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && document.body.classList.contains("nav-open")) setOpen(false, true);
+    /* While the drawer is open, focus stays in it and the menu button (Tab wraps), and Escape closes it
+       wherever focus is. */
+    document.addEventListener("keydown", function (event) {
+      if (!document.body.classList.contains("nav-open")) return;
+      if (event.key === "Escape") { event.preventDefault(); setOpen(false, true); return; }
+      if (event.key !== "Tab") return;
+      var stops = [button].concat(Array.prototype.slice.call(sidebar.querySelectorAll("a[href], button")));
+      var at = stops.indexOf(document.activeElement);
+      var next = at < 0 ? 0 : (at + (event.shiftKey ? -1 : 1) + stops.length) % stops.length;
+      event.preventDefault();
+      stops[next].focus();
+    });
+    /* The skip link to the chapters opens the drawer on a phone. */
+    document.querySelectorAll('.skip-link[href="#chapters"]').forEach(function (skip) {
+      skip.addEventListener("click", function (event) {
+        if (!narrow.matches) return;
+        event.preventDefault();
+        setOpen(true, false);
+      });
     });
     sidebar.addEventListener("click", function (event) {
       if (event.target.closest("a")) document.body.classList.remove("nav-open");

@@ -174,7 +174,7 @@
     var at = all.indexOf(document.activeElement);
     if (event.key === "ArrowDown" && at < all.length - 1) { event.preventDefault(); all[at + 1].focus(); }
     if (event.key === "ArrowUp") { event.preventDefault(); if (at > 0) all[at - 1].focus(); else input.focus(); }
-    if (event.key === "Escape") { event.preventDefault(); panel.hidden = true; input.focus(); }
+    if (event.key === "Escape") { event.preventDefault(); input.focus(); panel.hidden = true; }  /* focus re-renders */
   });
   document.addEventListener("click", function (event) {
     if (!holder.contains(event.target)) panel.hidden = true;

@@ -316,3 +316,37 @@ def test_the_phone_drawer_keeps_focus_and_escape_closes_it_from_anywhere_in_it(r
         back = page.evaluate("document.activeElement.className")
     assert not any(escaped)
     assert closed and back == "menu-button"
+
+
+# -- issue 20, item 13: downloads Excel opens right ------------------------------------------------------
+
+
+def test_the_excel_copy_has_a_bom_crlf_the_same_cells_and_no_live_formula():
+    from briefing.render.downloads import excel_copy
+
+    table = 'name,value,note\nCoût,-5,"=HYPERLINK(""x"")"\n"a, b",+3,@handle\n'.encode("utf-8")
+    copy = excel_copy(table)
+    assert copy.startswith(b"\xef\xbb\xbf") and b"\r\n" in copy and b"\n" not in copy.replace(b"\r\n", b"")
+    rows = list(csv.reader(copy.decode("utf-8-sig").splitlines()))
+    assert rows == [["name", "value", "note"], ["Coût", "-5", "'=HYPERLINK(\"x\")"], ["a, b", "+3", "'@handle"]]
+    assert excel_copy(table) == copy
+
+
+def test_every_table_a_chapter_read_offers_its_excel_copy(real_book):
+    site = real_book / "_book"
+    tables = sorted(p.name for p in (ROOT / "data").glob("*.csv"))
+    for name in tables:
+        copy = site / "data/excel" / name
+        assert copy.is_file(), name
+        original = list(csv.reader((ROOT / "data" / name).read_text(encoding="utf-8").splitlines()))
+        def formula(cell):
+            try:
+                float(cell)
+                return False
+            except ValueError:
+                return cell[:1] in ("=", "+", "-", "@")
+        expected = [["'" + cell if formula(cell) else cell for cell in row] for row in original]
+        assert list(csv.reader(copy.read_bytes().decode("utf-8-sig").splitlines())) == expected, name
+    page = lxml.html.parse(str(site / "chapters/training-cost.html")).getroot()
+    links = page.xpath('//ul[@class="data-read"]//a[@class="excel"]/@href')
+    assert links and all((site / "chapters" / href).resolve().is_file() for href in links)

@@ -1,6 +1,7 @@
 """The data package as downloads of the site: ``data/`` copied file by file, and as one zip.
 
-Every table of the site built from ``data/`` links to its CSV under ``_book/data/``;
+Every table of the site built from ``data/`` links to its CSV under ``_book/data/``, and
+to an Excel-friendly copy under ``_book/data/excel/`` (:func:`excel_copy`);
 ``_book/data/briefing-data.zip`` holds the whole package (``datapackage.json``, the
 data README, the research log and every resource file) under a ``data/`` folder, so that
 ``frictionless validate data/datapackage.json`` works on the unpacked copy.
@@ -45,8 +46,42 @@ def zip_bytes(data: Path, names: list[str], prefix: str = "data/") -> bytes:
     return buffer.getvalue()
 
 
+EXCEL_FOLDER = "excel"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def excel_copy(table: bytes) -> bytes:
+    """A CSV table as Excel opens it right: UTF-8 with a byte-order mark (without one, Excel on Windows reads
+    UTF-8 as the system code page: "dÃ©clenchÃ©"), CRLF line ends, every cell quoted as needed, and a text
+    cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return first, and not a number) prefixed with an apostrophe (OWASP, CSV injection). Same bytes in, same
+    bytes out."""
+    import csv
+
+    rows = list(csv.reader(io.StringIO(table.decode("utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["'" + cell if cell.startswith(FORMULA_START) and not _number(cell) else cell for cell in row])
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def excel_path(name: str) -> str:
+    """Where the Excel copy of ``name`` (a table of ``data/``) is published: ``data/excel/claims.csv``."""
+    return f"data/{EXCEL_FOLDER}/{name}"
+
+
 def write(staging: Path, data: Path) -> list[str]:
-    """Copy the package into ``staging/data/`` and write its zip; returns the site paths written."""
+    """Copy the package into ``staging/data/``, write an Excel copy of each CSV table under
+    ``data/excel/`` and the package's zip; returns the site paths written."""
     if not (data / DESCRIPTOR).is_file():
         return []
     names = package_files(data)
@@ -56,6 +91,10 @@ def write(staging: Path, data: Path) -> list[str]:
         make_dirs((out / name).parent)
         write_atomic(out / name, (data / name).read_bytes(), durable=False)
         written.append(f"data/{name}")
+        if name.endswith(".csv"):
+            make_dirs((staging / excel_path(name)).parent)
+            write_atomic(staging / excel_path(name), excel_copy((data / name).read_bytes()), durable=False)
+            written.append(excel_path(name))
     write_atomic(out / ZIP_NAME, zip_bytes(data, names), durable=False)
     written.append(f"data/{ZIP_NAME}")
     return written

@@ -49,8 +49,16 @@ def data_read_list(reads: list[tuple[str, str]], data_href: str) -> str:
     """The foot-of-page list of the data files a chapter read, each linked to its download, with its hash."""
     if not reads:
         return ""
+    from briefing.render.downloads import EXCEL_FOLDER
+
+    def excel(path: str) -> str:
+        if not path.endswith(".csv"):
+            return ""
+        return (f' <a class="excel" href="{html.escape(data_href + EXCEL_FOLDER + "/" + path)}">'
+                f'for Excel<span class="visually-hidden"> ({html.escape(path)})</span></a>')
+
     items = "\n".join(
-        f'<li><a href="{html.escape(data_href + path)}"><code>{html.escape(path)}</code></a> '
+        f'<li><a href="{html.escape(data_href + path)}"><code>{html.escape(path)}</code></a>{excel(path)} '
         f'<code class="hash">{html.escape(digest)}</code></li>'
         for path, digest in reads
     )

@@ -25,7 +25,7 @@ import lxml.html
 import pytest
 
 from conftest import ARTIFACTS, ROOT
-from test_reading import chromium
+from test_reading import chromium, search_for
 from test_site import CHROMIUM, pdftotext
 
 SHOTS = ARTIFACTS / "screenshots"
@@ -246,7 +246,7 @@ def test_the_search_index_holds_text_not_tex_and_one_entry_per_correction_and_ve
 @browser
 def test_search_folds_accents_both_ways_and_ranks_what_readers_look_for_first(real_book):
     def results(page, query):
-        page.fill("#search-input", query)
+        search_for(page, query)
         return page.locator("#search-results a").evaluate_all(
             "els => els.map(e => e.getAttribute('href').replace(/^(\\.\\.\\/)+/, ''))")
 
@@ -270,7 +270,7 @@ def test_escape_from_a_search_result_closes_the_results_and_the_focused_result_i
 
     with chromium(1280) as page:
         page.goto((real_book / "_book/index.html").as_uri())
-        page.fill("#search-input", "MFU")
+        search_for(page, "MFU")
         page.keyboard.press("ArrowDown")
         focused = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
             return [document.activeElement.closest('#search-results') !== null, s.outlineStyle,
@@ -350,3 +350,21 @@ def test_every_table_a_chapter_read_offers_its_excel_copy(real_book):
     page = lxml.html.parse(str(site / "chapters/training-cost.html")).getroot()
     links = page.xpath('//ul[@class="data-read"]//a[@class="excel"]/@href')
     assert links and all((site / "chapters" / href).resolve().is_file() for href in links)
+
+
+@browser
+def test_the_search_index_and_the_previews_load_only_when_used(real_book):
+    """Issue 20, item 14: every page used to load the whole book's index (163 KB) and previews (144 KB)."""
+    with chromium(1280) as page:
+        asked = []
+        page.on("request", lambda request: asked.append(request.url.rsplit("/", 1)[-1]))
+        page.goto((real_book / "_book/chapters/verdicts.html").as_uri())
+        page.wait_for_load_state("load")
+        at_load = list(asked)
+        link = page.locator("#sec-verdicts-wrong a.claim-ref").first
+        link.scroll_into_view_if_needed()
+        link.hover()
+        page.locator("#briefing-popup").wait_for(state="visible")
+        search_for(page, "MFU")
+    assert "search-index.js" not in at_load and "previews.js" not in at_load
+    assert "previews.js" in asked and "search-index.js" in asked

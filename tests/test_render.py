@@ -144,8 +144,8 @@ def test_pdf_has_title_page_toc_numbered_chapters_figures_tables_references(buil
     text = subprocess.run(["pdftotext", "-layout", str(built_book / "_book/fixture-book.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     first_page = text.split("\f")[0]
-    assert "Fixture Book" in first_page and "Version unversioned" in first_page
-    for expected in ["Contents", "1 Numbers", "1.1 Totals", "2 Figures", "A Methods", "Analysis",
+    assert "Fixture Book" in first_page and "Edition unversioned of " in first_page
+    for expected in ["Contents", "1 Numbers", "1.1 Totals", "2 Figures", "A Methods", "ANALYSIS",  # a part: a heading in capitals
                      "Figure 2.1: GPU-hours by stage", "Table 1.1: GPU-hours by stage (thousands)",
                      "Where the numbers come from", "2,788 thousand GPU-hours", "DeepSeek-V3 Technical Report"]:
         assert expected in text, expected

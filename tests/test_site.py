@@ -151,7 +151,7 @@ def test_pdf_has_every_chapter_claim_and_the_version_stamp(real_book):
     describe = subprocess.run(["git", "-C", str(ROOT), "describe", "--tags", "--always", "--dirty"],
                               capture_output=True, text=True).stdout.strip()
     first_page = pdftotext(pdf, "-f", "1", "-l", "1")
-    assert "Version" in first_page and book.title.split(":")[0] in first_page
+    assert "Edition " in first_page and book.title.split(":")[0] in first_page
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages_count = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert 15 <= pages_count <= 300

@@ -166,13 +166,38 @@
   });
   window.addEventListener("resize", hide);
 
+  /* build() gives the popup's content, or null; build(ready) may instead call ready(content) later (a
+     preview waits for its script): the popup then opens only if the pointer or focus is still there. */
+  var pointing = null;
   function attach(trigger, build) {
-    var open = function () { show(trigger, build()); };
-    trigger.addEventListener("mouseenter", open);
+    var open = function () {
+      var content = build(function (late) {
+        if (late && (pointing === trigger || document.activeElement === trigger)) show(trigger, late);
+      });
+      if (content) show(trigger, content);
+    };
+    trigger.addEventListener("mouseenter", function () { pointing = trigger; open(); });
     trigger.addEventListener("focus", open);
-    trigger.addEventListener("mouseleave", hideSoon);
+    trigger.addEventListener("mouseleave", function () { if (pointing === trigger) pointing = null; hideSoon(); });
     trigger.addEventListener("blur", hideSoon);
   }
+
+  /* A script of the site loaded the first time it is needed (the previews, 144 KB, are not every page's). */
+  function lazyScript(name, global) {
+    var waiting = null;
+    return function (done) {
+      if (window[global]) return done(window[global]);
+      if (!waiting) {
+        waiting = [];
+        var script = document.createElement("script");
+        script.src = root + "site_libs/" + name;
+        script.onload = function () { var all = waiting; waiting = null; all.forEach(function (f) { f(window[global]); }); };
+        document.head.appendChild(script);
+      }
+      waiting.push(done);
+    };
+  }
+  var withPreviews = lazyScript("previews.js", "BRIEFING_PREVIEWS");
 
   function fragment(html) {
     var holder = document.createElement("div");
@@ -235,7 +260,6 @@
   });
 
   /* Cross-references and citations: the target as the page shows it. */
-  var previews = window.BRIEFING_PREVIEWS || {};
   function keyOf(link) {
     var url = new URL(link.getAttribute("href"), location.href);
     if (url.protocol !== rootUrl.protocol || !url.hash) return null;
@@ -246,7 +270,13 @@
   }
   document.querySelectorAll("main a[href*='#']:not(.anchor):not(.computed)").forEach(function (link) {
     var key = keyOf(link);
-    if (key && previews[key]) attach(link, function () { return fragment(previews[key]); });
+    if (!key) return;
+    attach(link, function (ready) {
+      var loaded = window.BRIEFING_PREVIEWS;
+      if (loaded) return loaded[key] ? fragment(loaded[key]) : null;
+      withPreviews(function (previews) { if (previews && previews[key]) ready(fragment(previews[key])); });
+      return null;
+    });
   });
 
   /* Computed numbers: the value, its expression, the named values it rests on (each a link to the cell that

@@ -1,15 +1,36 @@
 /* Offline full-text search over every section of the briefing (built-in engine).
-   The index (site_libs/search-index.js, window.BRIEFING_SEARCH) is built with the pages: one entry per
+   The index (site_libs/search-index.js, window.BRIEFING_SEARCH, loaded when the box is first used) is
+   built with the pages: one entry per
    section with its url, page title, heading and own text. A query's words must all occur (as words or
    word beginnings, accents and case ignored); an entry scores, per word, 10 for a match in its heading, 3
    in its page title and one per occurrence in its text (at most 20), times the word's inverse document
    frequency log(1 + N / df), all times the entry's weight (verdicts 2, reference tables 0.3). Results link to the section and show the matched words in context. */
 (function () {
   "use strict";
-  var entries = window.BRIEFING_SEARCH;
   var holder = document.querySelector(".search");
-  if (!entries || !holder) return;
+  if (!holder) return;
   var root = (document.querySelector('meta[name="briefing-root"]') || {}).content || "";
+  /* The index (163 KB) is loaded the first time the box is used, not with every page. */
+  var docs = null;
+  var loading = null;
+  function withIndex(done) {
+    if (docs) return done();
+    if (!loading) {
+      loading = [];
+      var script = document.createElement("script");
+      script.src = root + "site_libs/search-index.js";
+      script.onload = function () {
+        docs = (window.BRIEFING_SEARCH || []).map(function (e) {
+          return { e: e, title: fold(e.t), page: fold(e.p), text: fold(e.x), weight: e.w || 1 };
+        });
+        var all = loading;
+        loading = null;
+        all.forEach(function (f) { f(); });
+      };
+      document.head.appendChild(script);
+    }
+    loading.push(done);
+  }
   var MAX_RESULTS = 20;
   var WORD = /[\p{L}\p{N}]+/gu;
 
@@ -26,9 +47,6 @@
     return out;
   }
 
-  var docs = entries.map(function (e) {
-    return { e: e, title: fold(e.t), page: fold(e.p), text: fold(e.x), weight: e.w || 1 };
-  });
 
   function escapeRegExp(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
   function starts(term) { return new RegExp("(^|[^\\p{L}\\p{N}])" + escapeRegExp(term), "gu"); }
@@ -163,7 +181,7 @@
   }
 
   function links() { return Array.prototype.slice.call(panel.querySelectorAll("a")); }
-  input.addEventListener("input", render);
+  input.addEventListener("input", function () { withIndex(render); });
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown" && links().length) { event.preventDefault(); links()[0].focus(); }
     if (event.key === "Enter" && links().length) { event.preventDefault(); links()[0].click(); }
@@ -179,5 +197,5 @@
   document.addEventListener("click", function (event) {
     if (!holder.contains(event.target)) panel.hidden = true;
   });
-  input.addEventListener("focus", function () { if (input.value.trim()) render(); });
+  input.addEventListener("focus", function () { withIndex(function () { if (input.value.trim()) render(); }); });
 })();

@@ -368,3 +368,28 @@ def test_the_search_index_and_the_previews_load_only_when_used(real_book):
         search_for(page, "MFU")
     assert "search-index.js" not in at_load and "previews.js" not in at_load
     assert "previews.js" in asked and "search-index.js" in asked
+
+
+# -- issue 20, item 12: small screens ---------------------------------------------------------------------
+
+
+@browser
+def test_at_320_px_no_page_scrolls_sideways_and_the_top_bar_stays_at_hand(real_book):
+    """Before, the coverage table of Data and methods pushed its page to 378 px."""
+    wide = {}
+    with chromium(320, phone=True) as page:
+        for path in site_pages(real_book):
+            page.goto(path.as_uri())
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                wide[path.name] = width
+        page.goto((real_book / "_book/chapters/training-cost.html").as_uri())
+        page.mouse.wheel(0, 6000)
+        page.wait_for_function("window.scrollY > 3000")
+        bar = page.locator(".topbar").bounding_box()
+        anchors = page.evaluate("Array.from(document.querySelectorAll('a.anchor')).filter(a => a.offsetParent !== null).length")
+        footer = page.locator(".footer .nowrap").count()
+    assert wide == {}
+    assert bar["y"] == 0, "the menu, the search box and the PDF link stay at the top of a long page"
+    assert anchors == 0, "no heading anchor on a touch screen"
+    assert footer == 2

@@ -5,6 +5,7 @@ dist/ artifacts that a second run from the same commit reproduces to the byte.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,6 +141,9 @@ def test_a_release_writes_version_changelog_tag_and_reproducible_artifacts(repo)
     assert code == 0, err
     page = text_of(repo / "_book/what-changed.html")
     assert "This edition is not a release" in page and "after version 1.1.0" in page and "48 → 54" in page
+    raw = (repo / "_book/what-changed.html").read_text(encoding="utf-8")
+    assert '<a href="chapters/a.html">A</a>' in raw  # a chapter of the difference is named by its title, linked (issue 20, item 7)
+    assert re.search(r'<h1[^>]*><span class="header-section-number">[A-Z]</span> What changed between editions', raw)
     assert "changed since, not yet released" in text_of(repo / "_book/chapters/a.html")
 
 

@@ -5,7 +5,7 @@ newspaper keeps them: the date, the section it touches (``chapter#anchor``), the
 claim if one is concerned, what the briefing said (verbatim, or "(nothing)" for an
 addition), what it says now, why, and the evidence with its source. Nothing in the
 briefing is rewritten silently: a correction, a clarification of an overclaim, an
-added claim or a better source each get a row, and the "Corrections and changes"
+added claim or a better source each get a row, and the "Corrections"
 appendix prints them all, newest first.
 
 Beyond its schema (checked by :func:`briefing.data.load`), each row's section must

@@ -18,7 +18,7 @@ from briefing.release import version as release_version
 from briefing.render.qmd import Chapter, Markdown
 
 STEM = "what-changed"
-TITLE = "What changed"
+TITLE = "What changed between editions"
 
 
 def chapter_files(root: Path, path: Path) -> list[str]:
@@ -46,6 +46,16 @@ def _escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>#@|$~^])", r"\\\1", text)
 
 
+def _chapter_heading(line: str, titles: list[tuple[Path, str]], root: Path) -> str:
+    """A chapter's heading of the diff (``## mla-kv-cache``) as the chapter's title, linked to it."""
+    if not line.startswith("## "):
+        return line
+    for path, title in titles:
+        if line[3:].replace("\\", "") == path.stem:
+            return f"## [{_escape(title)}]({Path(path).relative_to(root).as_posix()})"
+    return line
+
+
 def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
                   overlay: dict[str, bytes] | None = None) -> str | None:
     """The page as Pandoc markdown, or None for a project without a version in CITATION.cff."""
@@ -58,7 +68,7 @@ def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
     if number is None:
         return None
     recorded = history.releases(root)
-    out = [f"# {TITLE} {{.unnumbered #{STEM}}}", ""]
+    out = [f"# {TITLE} {{#{STEM}}}", ""]
     tracked = history.in_git(root)
     if not tracked:
         out += [f"This copy of the briefing carries no git history: it says it is version {number}"
@@ -78,11 +88,11 @@ def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
                 f"(released on {last.date}). What a reader would see changed since then:", ""]
         try:
             diff = compare(read_edition(Tree(root, last.commit)), read_edition(Tree(root, WORKTREE, overlay)))
-            body = lines(diff, markdown=True)[2:]
+            body = [_chapter_heading(line, titles, Path(root)) for line in lines(diff, markdown=True)[2:]]
         except RevisionError:
             body = [f"(The difference cannot be read: this clone lacks the commit {last.commit} of version "
                     f"{last.version}.)"]
-        out += [_demote(line, 2) if line.startswith("#") else line for line in body] + [""]
+        out += body + [""]  # the diff's chapter headings (##) are sections of the page
     if recorded and tracked:
         out += ["## The release that last changed each chapter", "", "| Chapter | Last changed |", "|---|---|"]
         for path, title in titles:

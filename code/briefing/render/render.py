@@ -529,7 +529,8 @@ def add_changes_page(book: Book, version, chapters, notebooks, assembled, assemb
     nb = nbmod.build_notebook(page)
     defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
     for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
-        parts.append(ChapterAssembler(page, nb, None, f"{changes_page.STEM}.html", defaults, None, book.root).run())
+        letter = numbers_appendix.next_letter([p.number for p in parts])  # lettered like the appendices before it
+        parts.append(ChapterAssembler(page, nb, letter, f"{changes_page.STEM}.html", defaults, None, book.root).run())
     GENERATED.add(page.path)
     return replace(book, entries=[*book.entries, entry]), [*chapters, page], [*notebooks, nb]
 

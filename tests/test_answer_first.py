@@ -393,3 +393,43 @@ def test_at_320_px_no_page_scrolls_sideways_and_the_top_bar_stays_at_hand(real_b
     assert bar["y"] == 0, "the menu, the search box and the PDF link stay at the top of a long page"
     assert anchors == 0, "no heading anchor on a touch screen"
     assert footer == 2
+
+
+# -- issue 20, item 6: tables and notation in the PDF and on the site --------------------------------------
+
+
+def through_quarto_lua(source: str, to: str) -> str:
+    from briefing.render.pandoc import asset, pandoc_binary
+
+    return subprocess.run([pandoc_binary(), "--from", "markdown", "--to", to, "--wrap", "none", "--lua-filter",
+                           str(asset("filters/quarto.lua"))], input=source, capture_output=True, text=True,
+                          check=True).stdout
+
+
+TABLE = ('::: {.briefing-table #tbl-x tbl-cap="Cap"}\n```{=html}\n<table><thead><tr><th>Table</th><th>Publisher</th>'
+         '<th>Source</th><th>Rows</th></tr></thead><tbody><tr><td>gpus.csv</td><td>DeepSeek-AI</td><td>A long title '
+         'of a source document that runs on and on</td><td>12</td></tr><tr><td>x</td><td></td><td>t</td>'
+         '<td>1,234</td></tr></tbody></table>\n```\n:::\n')
+
+
+def test_number_columns_are_right_aligned_and_empty_cells_print_a_dash():
+    html = through_quarto_lua(TABLE, "html")
+    assert re.search(r'<td style="text-align: right;">1,234</td>', html)
+    assert "<td>—</td>" in html
+    typst = through_quarto_lua(TABLE, "typst")
+    assert "align: (auto,auto,auto,right,)" in typst and "[---]" in typst
+
+
+def test_pdf_columns_share_the_width_by_their_text_and_a_number_column_stays_narrow():
+    typst = through_quarto_lua(TABLE, "typst")
+    widths = [float(w) for w in re.search(r"columns: \(([^)]*)\)", typst).group(1).replace("%", "").split(",")]
+    assert len(widths) == 4 and widths[2] == max(widths) and widths[3] == min(widths)
+
+
+def test_a_correction_is_never_split_across_pages_and_writes_powers_as_superscripts():
+    from briefing.corrections import prose
+
+    typst = through_quarto_lua("::: {.correction #r01}\n**R01** head\n\n*Said:* text\n:::\n", "typst")
+    assert typst.lstrip().startswith("#block(breakable: false, width: 100%)[")
+    assert prose("36.5 × 10^24 FLOPs, 38–43 % and « 22, 4 % »") == \
+        '36.5 × 10^24^ FLOPs, 38–43% and [« 22, 4 % »]{lang="fr"}'

@@ -111,6 +111,20 @@ def _link(section: str, titles: dict[str, str]) -> str:
     return f"[{md_escape(shown)}]({target}{'#' + anchor if anchor else ''})"
 
 
+def prose(text) -> str:
+    """A cell of the log as Markdown text: escaped, with powers of ten written as the book writes them,
+    as superscripts (``10^24`` -> 10²⁴) and a percent sign set close (``43 %`` -> ``43%``)."""
+    from briefing.present import GUILLEMETS, mark_french_markdown
+
+    escaped = re.sub(r"10\\\^(\d+)", r"10^\1^", md_escape(text))
+    parts, last = [], 0
+    for quote in GUILLEMETS.finditer(escaped):  # a French quotation keeps its own typography
+        parts += [re.sub(r"(\d) %", r"\1%", escaped[last:quote.start()]), quote.group(0)]
+        last = quote.end()
+    parts.append(re.sub(r"(\d) %", r"\1%", escaped[last:]))
+    return mark_french_markdown("".join(parts))
+
+
 def entry_markdown(row: pd.Series, titles: dict[str, str]) -> str:
     """One entry of the appendix: id, date and kind; where; what was said; what is said now; why; evidence."""
     head = f"**{md_escape(row['correction_id'])}** · {when(row['date'])} · {KIND_LABEL[row['kind']]}"
@@ -125,9 +139,9 @@ def entry_markdown(row: pd.Series, titles: dict[str, str]) -> str:
     return "\n\n".join([
         f"::: {{.correction #{row['correction_id'].lower()}}}",
         f"{head} — {where}",
-        f"*Said:* {md_escape(row['said'])}",
-        f"*Now:* {md_escape(row['now'])}",
-        f"*Why:* {md_escape(row['why'])}",
+        f"*Said:* {prose(row['said'])}",
+        f"*Now:* {prose(row['now'])}",
+        f"*Why:* {prose(row['why'])}",
         f"*Evidence:* {evidence}",
         ":::",
     ])

@@ -433,3 +433,19 @@ def test_a_correction_is_never_split_across_pages_and_writes_powers_as_superscri
     assert typst.lstrip().startswith("#block(breakable: false, width: 100%)[")
     assert prose("36.5 × 10^24 FLOPs, 38–43 % and « 22, 4 % »") == \
         '36.5 × 10^24^ FLOPs, 38–43% and [« 22, 4 % »]{lang="fr"}'
+
+
+def test_prose_and_captions_name_data_files_in_words_linked_to_the_download(real_book):
+    """Issue 20, item 2: "(data/claims.csv)" in a caption reads "(the claims ledger)", a link whose title
+    is the file's name; the data appendix's tables and each page's list of downloads keep the names."""
+    named = []
+    for path in site_pages(real_book):
+        tree = lxml.html.parse(str(path)).getroot()
+        for node in tree.xpath('//main//text()[not(ancestor::table) and not(ancestor::*[@id="data-read"])'
+                               ' and not(ancestor::section[@id="data-and-methods"])]'):
+            named += [(path.name, m.group(0)) for m in re.finditer(r"data/[\w.-]+\.(?:csv|json|txt)", str(node))
+                      if not m.group(0).endswith("datapackage.json")]
+    assert named == []
+    page = lxml.html.parse(str(real_book / "_book/chapters/mixture-of-experts.html")).getroot()
+    link = page.xpath('//figcaption//a[@title="data/models.csv"]')[0]
+    assert link.text_content() == "the model table" and link.get("href") == "../data/models.csv"

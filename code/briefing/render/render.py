@@ -269,6 +269,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
     meta = {
         "briefing-notebook": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
         "briefing-data-files": data_files,
+        "briefing-data-titles": data_titles(book.root / "data"),
         "pagetitle": part.title,
         "lang": book.lang,
         "briefing-root": root_prefix(page),
@@ -327,6 +328,20 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
     return page
 
 
+def data_titles(data: Path) -> dict[str, str]:
+    """What the text calls each file of the data package (its ``title`` in datapackage.json), by its path
+    as a chapter names it (``data/claims.csv`` -> ``the claims ledger``); empty without a package."""
+    import json
+
+    try:
+        package = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    resources = package.get("resources") if isinstance(package, dict) else None
+    return {f"data/{r['path']}": str(r["title"]) for r in resources or []
+            if isinstance(r, dict) and isinstance(r.get("path"), str) and isinstance(r.get("title"), str)}
+
+
 CONTENTS = "```{=typst}\n#pagebreak(weak: true)\n#outline(title: [Contents], depth: 2, indent: auto)\n```\n\n"
 
 
@@ -375,6 +390,7 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         "briefing-xref": {t.id: {"label": t.label, "href": "#" + t.id} for t in targets.values()},
         "briefing-chapters": {},
         "briefing-claims": verdict_links(book.root / "data"),
+        "briefing-data-titles": data_titles(book.root / "data"),
         "link-citations": True,
     }
     for (entry, _, _, _), piece in zip(pages, assembled):

@@ -24,6 +24,7 @@ local chapters = {}
 local root_prefix = ""
 local notebook_page = nil
 local data_files = {}
+local data_titles = {}
 local is_html = FORMAT:match("html") ~= nil
 local is_typst = FORMAT:match("typst") ~= nil
 
@@ -48,6 +49,9 @@ local function read_meta(meta)
   end
   if meta["briefing-root"] then
     root_prefix = pandoc.utils.stringify(meta["briefing-root"])
+  end
+  if meta["briefing-data-titles"] then
+    for path, title in pairs(meta["briefing-data-titles"]) do data_titles[path] = pandoc.utils.stringify(title) end
   end
   if meta["briefing-data-files"] then
     for _, path in ipairs(meta["briefing-data-files"]) do data_files[pandoc.utils.stringify(path)] = true end
@@ -506,23 +510,43 @@ local function data_link(path)
   return root_prefix .. path
 end
 
-local DataLinks = {
+-- In prose and captions a data file is named in words, its package title ("the claims ledger" for
+-- data/claims.csv), linked on the site to its download (the file's name in the link's title); a table
+-- (an inventory of files) keeps the names.
+local function named(path)
+  local words = data_titles[path]
+  if not words then return nil end
+  if is_html then
+    return pandoc.Link(pandoc.Inlines(words), data_link(path), path)
+  end
+  return pandoc.Span(pandoc.Inlines(words))
+end
+
+local DataLinks
+DataLinks = {
   traverse = "topdown",
   Link = function(link) return link, false end,
+  Table = function(tbl)
+    tbl.caption.long = pandoc.Blocks(tbl.caption.long):walk(DataLinks)
+    return tbl, false
+  end,
   Code = function(code)
-    if data_files[code.text] then return pandoc.Link({ code }, data_link(code.text)), false end
+    local words = named(code.text)
+    if words then return words, false end
+    if is_html and data_files[code.text] then return pandoc.Link({ code }, data_link(code.text)), false end
   end,
   Str = function(str)
     local lead, path, tail = str.text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
     if not path then return nil end
-    while path ~= "" and not data_files[path] and path:match("[%.%)]$") do
+    while path ~= "" and not data_files[path] and not data_titles[path] and path:match("[%.%)]$") do
       tail = path:sub(-1) .. tail
       path = path:sub(1, -2)
     end
-    if not data_files[path] then return nil end
+    local words = named(path)
+    if not words and not (is_html and data_files[path]) then return nil end
     local out = pandoc.List()
     if lead ~= "" then out:insert(pandoc.Str(lead)) end
-    out:insert(pandoc.Link({ pandoc.Str(path) }, data_link(path)))
+    out:insert(words or pandoc.Link({ pandoc.Str(path) }, data_link(path)))
     if tail ~= "" then out:insert(pandoc.Str(tail)) end
     return out, false
   end,
@@ -568,6 +592,6 @@ return {
   { Header = Header, Link = LinkBare },
   { Div = Div },
   { Span = Computed, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
-  is_html and DataLinks or {},
+  DataLinks,
   is_typst and { Str = Str } or {},
 }

@@ -238,6 +238,13 @@
     });
   }
 
+  /* Display math wider than the screen scrolls in its own frame: make that frame reachable by keyboard. */
+  document.querySelectorAll('main math[display="block"]').forEach(function (math) {
+    if (math.scrollWidth > math.clientWidth + 1) {
+      math.setAttribute("tabindex", "0");
+    }
+  });
+
   /* The summary table comes grouped by verdict, wrong first; a toggle puts it in the article's order. */
   document.querySelectorAll("table.summary").forEach(function (table) {
     var body = table.tBodies[0];

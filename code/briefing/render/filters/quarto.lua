@@ -522,13 +522,34 @@ local function named(path)
   return pandoc.Span(pandoc.Inlines(words))
 end
 
+-- In a table (an inventory of files, a list of sources) a data file keeps its name, linked to its download.
+local NameLinks = {
+  traverse = "topdown",
+  Link = function(link) return link, false end,
+  Str = function(str)
+    if not is_html then return nil end
+    local lead, path, tail = str.text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
+    if not path then return nil end
+    while path ~= "" and not data_files[path] and path:match("[%.%)]$") do
+      tail = path:sub(-1) .. tail
+      path = path:sub(1, -2)
+    end
+    if not data_files[path] then return nil end
+    local out = pandoc.List()
+    if lead ~= "" then out:insert(pandoc.Str(lead)) end
+    out:insert(pandoc.Link({ pandoc.Str(path) }, data_link(path)))
+    if tail ~= "" then out:insert(pandoc.Str(tail)) end
+    return out, false
+  end,
+}
+
 local DataLinks
 DataLinks = {
   traverse = "topdown",
   Link = function(link) return link, false end,
   Table = function(tbl)
     tbl.caption.long = pandoc.Blocks(tbl.caption.long):walk(DataLinks)
-    return tbl, false
+    return tbl:walk(NameLinks), false
   end,
   Code = function(code)
     local words = named(code.text)
@@ -586,6 +607,19 @@ local Conditional = {
   end,
 }
 
+-- Every table of a page scrolls in its own focusable frame when wider than the screen, as the data
+-- tables do (a markdown table had none, and pushed its page sideways at 320 px).
+local WrapTables = {
+  traverse = "topdown",
+  Div = function(div) if div.classes:includes("table-wrap") then return div, false end end,
+  Table = function(tbl)
+    local name = pandoc.utils.stringify(tbl.caption.long)
+    if name == "" then name = "Table" end
+    return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" },
+      { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } })), false
+  end,
+}
+
 return {
   { Meta = function(meta) read_meta(meta) end },
   Conditional,
@@ -593,5 +627,6 @@ return {
   { Div = Div },
   { Span = Computed, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
   DataLinks,
+  is_html and WrapTables or {},
   is_typst and { Str = Str } or {},
 }

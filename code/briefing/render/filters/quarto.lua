@@ -522,24 +522,35 @@ local function named(path)
   return pandoc.Span(pandoc.Inlines(words))
 end
 
+-- A Str naming a data file ("(data/claims.csv)."): the inlines that replace it, the file given by
+-- make(path), or nil when it names no known file. Trailing punctuation is not part of the name.
+local function replace_path(text, make)
+  local lead, path, tail = text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
+  if not path then return nil end
+  while path ~= "" and not data_files[path] and not data_titles[path] and path:match("[%.%)]$") do
+    tail = path:sub(-1) .. tail
+    path = path:sub(1, -2)
+  end
+  local made = make(path)
+  if not made then return nil end
+  local out = pandoc.List()
+  if lead ~= "" then out:insert(pandoc.Str(lead)) end
+  out:insert(made)
+  if tail ~= "" then out:insert(pandoc.Str(tail)) end
+  return out
+end
+
+local function name_link(path)
+  if is_html and data_files[path] then return pandoc.Link({ pandoc.Str(path) }, data_link(path)) end
+end
+
 -- In a table (an inventory of files, a list of sources) a data file keeps its name, linked to its download.
 local NameLinks = {
   traverse = "topdown",
   Link = function(link) return link, false end,
   Str = function(str)
-    if not is_html then return nil end
-    local lead, path, tail = str.text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
-    if not path then return nil end
-    while path ~= "" and not data_files[path] and path:match("[%.%)]$") do
-      tail = path:sub(-1) .. tail
-      path = path:sub(1, -2)
-    end
-    if not data_files[path] then return nil end
-    local out = pandoc.List()
-    if lead ~= "" then out:insert(pandoc.Str(lead)) end
-    out:insert(pandoc.Link({ pandoc.Str(path) }, data_link(path)))
-    if tail ~= "" then out:insert(pandoc.Str(tail)) end
-    return out, false
+    local out = replace_path(str.text, name_link)
+    if out then return out, false end
   end,
 }
 
@@ -557,19 +568,8 @@ DataLinks = {
     if is_html and data_files[code.text] then return pandoc.Link({ code }, data_link(code.text)), false end
   end,
   Str = function(str)
-    local lead, path, tail = str.text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
-    if not path then return nil end
-    while path ~= "" and not data_files[path] and not data_titles[path] and path:match("[%.%)]$") do
-      tail = path:sub(-1) .. tail
-      path = path:sub(1, -2)
-    end
-    local words = named(path)
-    if not words and not (is_html and data_files[path]) then return nil end
-    local out = pandoc.List()
-    if lead ~= "" then out:insert(pandoc.Str(lead)) end
-    out:insert(words or pandoc.Link({ pandoc.Str(path) }, data_link(path)))
-    if tail ~= "" then out:insert(pandoc.Str(tail)) end
-    return out, false
+    local out = replace_path(str.text, function(path) return named(path) or name_link(path) end)
+    if out then return out, false end
   end,
 }
 
@@ -592,20 +592,14 @@ local function shown(el)
   return not applies
 end
 
-local Conditional = {
-  Div = function(div)
-    local keep = shown(div)
-    if keep == nil then return nil end
-    if keep then return div.content end
-    return {}
-  end,
-  Span = function(span)
-    local keep = shown(span)
-    if keep == nil then return nil end
-    if keep then return span.content end
-    return {}
-  end,
-}
+local function conditional(el)
+  local keep = shown(el)
+  if keep == nil then return nil end
+  if keep then return el.content end
+  return {}
+end
+
+local Conditional = { Div = conditional, Span = conditional }
 
 -- Every table of a page scrolls in its own focusable frame when wider than the screen, as the data
 -- tables do (a markdown table had none, and pushed its page sideways at 320 px).

@@ -93,3 +93,83 @@ def test_a_tap_opens_a_figure_full_size_and_escape_closes_it(real_book):
         dialog.wait_for(state="detached")
         assert page.url == before
         assert page.evaluate("document.activeElement.classList.contains('lightbox')")
+
+
+def alt_texts(book: Path) -> dict[str, str]:
+    """Each figure's alt text on the site, by figure id."""
+    import html
+
+    found = {}
+    for page in sorted((book / "_book/chapters").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for fid, alt in re.findall(r'<figure[^>]*id="(fig-[^"]+)".*?<img[^>]*alt="([^"]*)"', text, flags=re.S):
+            found[fid] = html.unescape(alt)
+    return found
+
+
+def test_every_figures_alt_text_states_its_values(real_book):
+    """The alt text ends with the values drawn, not only the shape: the verdict counts are those of the claims
+    ledger (counted here from the CSV), and the R1 paper's Table 4 scores (arXiv:2501.12948v1, Table 4: AIME 2024
+    pass@1 79.8 for DeepSeek-R1 and 79.2 for OpenAI-o1-1217; MATH-500 97.3 and 96.4) are read out."""
+    import csv
+    from collections import Counter
+
+    alts = alt_texts(real_book)
+    assert len(alts) == len(figures(real_book)) >= 9
+    for fid, alt in alts.items():
+        assert "The values (" in alt, f"{fid}: the alt text gives no values: {alt}"
+        assert not re.search(r"\bnan\b", alt), f"{fid}: {alt}"
+    with open(real_book / "data/claims.csv", encoding="utf-8") as fh:
+        counts = Counter(row["verdict"] for row in csv.DictReader(fh))
+    with open(real_book / "data/verdicts.csv", encoding="utf-8") as fh:
+        labels = {row["verdict"]: row["label"] for row in csv.DictReader(fh)}
+    for verdict, n in counts.items():
+        assert f"{labels[verdict]}: {n}" in alts["fig-verdict-counts"]
+    assert "AIME 2024: 79.2, 79.8," in alts["fig-perf-r1-o1"]  # o1-1217 first, as the figure draws them
+    assert "MATH-500: 96.4, 97.3," in alts["fig-perf-r1-o1"]
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
+def test_a_figures_values_unfold_beneath_it_on_a_phone(real_book):
+    with chromium(390, phone=True) as page:
+        page.goto((real_book / "_book/chapters/verdicts.html").as_uri())
+        figure = page.locator("#fig-verdict-counts")
+        values = page.locator("details.figure-values").first
+        assert values.evaluate("d => d.getBoundingClientRect().top") > figure.evaluate(
+            "f => f.getBoundingClientRect().bottom") - 1
+        table = values.locator("table")
+        assert not table.is_visible()
+        values.locator("summary").tap()
+        table.wait_for(state="visible")
+        assert table.locator("tbody tr").count() == 5
+        assert table.evaluate("t => t.getBoundingClientRect().right") <= 390
+        values.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "figure-values-390.png"))
+
+
+def test_the_pdf_leaves_the_values_tables_to_the_figures(real_book):
+    text = subprocess.run(["pdftotext", str(real_book / "_book/deepseek-r1-what-holds.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "The figure's values" not in text and "The values (" not in text
+
+
+@pytest.mark.parametrize("to", ["html", "typst"])
+def test_the_figure_values_filter_ends_the_alt_text_with_the_values(to):
+    """What a chapter prints (present.figure_values) through the filter: the alt text gains the sentence once,
+    HTML folds the table under "The figure's values", and the PDF's Typst leaves it out."""
+    import pandas as pd
+
+    from briefing.present import figure_values
+    from briefing.render.pandoc import asset, pandoc_binary
+
+    values = figure_values("fig-x", pd.DataFrame({"Model": ["R1 \"big\"", "V3"], "Score": ["79.8", None]}))
+    source = '![A bar chart](x.svg){#fig-x fig-alt="Two bars."}\n\n' + values.data
+    out = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", to, "--wrap", "none",
+                          "--lua-filter", str(asset("filters/figure-values.lua"))],
+                         input=source, capture_output=True, text=True, check=True).stdout
+    if to == "html":
+        assert out.count('Two bars. The values (Score): R1 &quot;big&quot;: 79.8; V3: —.') == 1
+        assert '<details class="figure-values"><summary>The figure\'s values</summary>' in out
+        assert ">—</td>" in out and out.index("<table") < out.index("</details>")
+    else:
+        assert "#figure(image(\"x.svg\")" in out and "Score" not in out and "79.8" not in out

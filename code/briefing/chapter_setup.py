@@ -81,5 +81,6 @@ from briefing import data as bdata  # noqa: E402,F401
 from briefing.lineage import count, traced, whole  # noqa: E402,F401
 from briefing.sources import chapter_sources, evidence  # noqa: E402,F401
 from briefing.present import (  # noqa: E402,F401
-    billions, claim_quote, french, french_html, join_words, joined, log_scale, md_escape, number, percent, signed_percent, spelled, table, times, usd, when)
+    billions, claim_quote, figure_values, french, french_html, join_words, joined, log_scale, md_escape, number, percent,
+    signed_percent, spelled, table, times, usd, when)
 from briefing.typed import typed_figures  # noqa: E402,F401

@@ -288,3 +288,38 @@ def claim_quote(claim: pd.Series) -> Markdown:
         f"> **[{md_escape(claim['claim_id'])}]** {french('« ' + str(claim['quote_fr']) + ' »')}\n>\n"
         f"> *{md_escape(claim['translation_en'])}* — {md_escape(claim['claimant'])}"
     )
+
+
+def values_sentence(frame: pd.DataFrame) -> str:
+    """The values of a figure's table as one sentence for its alt text:
+    ``"The values (claims): Accurate: 2; Inaccurate: 2."``, or with several value columns
+    ``"The values (R1, o1): AIME: 79.8, 79.2; MATH: 97.3, 96.4."``. The first column names each row;
+    an empty cell reads "—"."""
+    label, *columns = [str(c) for c in frame.columns]
+    rows = []
+    for row in frame.itertuples(index=False, name=None):
+        cells = ["—" if _missing(v) else str(v) for v in row[1:]]
+        rows.append(f"{row[0]}: {', '.join(cells)}")
+    return f"The values ({', '.join(columns)}): {'; '.join(rows)}."
+
+
+def figure_values(figure: str, frame: pd.DataFrame) -> Markdown:
+    """The values a figure draws, for a reader who cannot see it or read its labels.
+
+    A table beneath the figure, folded on the site under "The figure's values" and left out of the PDF (whose
+    figures print at full size); and, through the ``figure-values`` filter, the end of the figure's alt text
+    (:func:`values_sentence`), so that a screen reader hears the numbers and not only the shape. ``figure`` is
+    the figure's label (``"fig-verdict-counts"``); the first column of ``frame`` names each row and every cell is
+    text as it should read.
+    """
+    from IPython.display import Markdown
+
+    def cell(value) -> str:
+        return "—" if _missing(value) else str(md_escape(str(value))).replace("|", "\\|")
+
+    columns = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cell(c) for c in columns) + " |",
+             "|:--" + "|--:" * (len(columns) - 1) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
+    alt = values_sentence(frame).replace("\\", "\\\\").replace('"', '\\"')
+    return Markdown(f'::: {{.figure-values for="{figure}" alt="{alt}"}}\n' + "\n".join(lines) + "\n:::\n")

@@ -41,6 +41,7 @@ def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: l
         "--to", to,
         "--metadata-file", str(meta_file),
         "--lua-filter", str(asset("filters/claim-links.lua")),
+        "--lua-filter", str(asset("filters/figure-values.lua")),
         "--lua-filter", str(asset("filters/quarto.lua")),
         "--wrap", "none",
         *extra,

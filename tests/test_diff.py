@@ -230,3 +230,52 @@ def test_a_revision_without_notebooks_says_so_instead_of_listing_every_value_as_
     assert result.returncode == 0, result.stderr
     assert "(none)" not in result.stdout
     assert "no executed notebook at HEAD" in result.stdout
+
+
+def test_table_rows_are_matched_by_their_first_cell_not_their_position():
+    """Issue 20, item 7: a row inserted at the top of the summary is one row added, not a change in every row
+    below it (1.0.0's What changed page listed 'row C07, column Claim: C18 → C07' for each of 28 rows)."""
+    from briefing.diff.compare import _table
+
+    old = [["Claim", "Verdict"], ["C18", "Not checkable"], ["C01", "Accurate"], ["C02", "Accurate"]]
+    new = [["Claim", "Verdict"], ["C07", "Inaccurate"], ["C18", "Not checkable"], ["C01", "Roughly right"]]
+    assert _table(old, new) == {"cells": [{"row": "C01", "column": "Verdict", "old": "Accurate", "new": "Roughly right"}],
+                                "added": ["C07"], "removed": ["C02"]}
+    # rows a first cell cannot tell apart are compared by position, as before
+    repeated = [["Model", "Score"], ["R1", "1"], ["R1", "2"]]
+    assert _table(repeated, [["Model", "Score"], ["R1", "1"], ["R1", "3"]]) == {
+        "cells": [{"row": "R1", "column": "Score", "old": "2", "new": "3"}]}
+
+
+def test_the_what_changed_page_quotes_sentences_tables_and_verdicts_in_words(editions):
+    """Issue 20, item 7: the reader's page names no expression, line or slug: a changed value is the sentence
+    that prints it, a table is named by its caption and its rows by their first cell, a verdict by its label."""
+    from briefing.diff import reader
+    from briefing.diff.compare import compare
+    from briefing.diff.edition import read_edition
+    from briefing.diff.tree import Tree
+
+    repo, first, second = editions
+    old, new = read_edition(Tree(repo, first)), read_edition(Tree(repo, second))
+    page = "\n".join(reader.lines(compare(old, new), old, new, {"b": "B"}))
+    assert "- “The figure for x is **7**.” (before: 5)" in page
+    assert "- In the table “The figures”: x, value: 7 (before: 5)." in page
+    assert "- Claim C01: now judged Inaccurate (before: Accurate). the figure is 7" in page
+    assert "- A new chapter: B." in page and "- figures.csv: 1 row changed." in page
+    assert "line " not in page and "`" not in page and "{python}" not in page
+
+
+def test_a_quoted_sentence_carries_no_anchor_reference_or_link():
+    """A sentence quoted on the What changed page must not repeat its chapter's anchors (a PDF with a label
+    twice does not compile) nor point at its figures (unknown there), and may be cut anywhere."""
+    from briefing.diff import reader
+    from briefing.diff.edition import Chapter, Inline
+
+    text = ("# A\n\n`{python} head` Costs are shown in @fig-cost (@tbl-cost). @sec-more says more.\n\n"
+            "- Wrong (`{python} n`): `{python} names`\n")
+    chapter = Chapter("a", "chapters/a.qmd", [
+        Inline("head", 3, "'[**\\\\[C07\\\\]** Inaccurate]{#verdict-c07}'"), Inline("n", 5, "'2'"),
+        Inline("names", 5, "'[Training at 1/50th](chapters/cost.qmd#verdict-c07) (C07)'")], text=text)
+    quoted = [reader._plain(s) for s, _ in reader.sentences(chapter)]
+    assert quoted == ["**\\[C07\\]** Inaccurate Costs are shown in a figure.",  # the sentence without a value is not quoted
+                      "Wrong (2): Training at 1/50th (C07)"]

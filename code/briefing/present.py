@@ -152,8 +152,9 @@ def table(frame: pd.DataFrame, index: bool = False, cards: bool = False, html_co
     shown = _display_frame(frame)
     classes = ["cards"] if cards else None
     if not html_columns:
-        text = shown.to_html(index=index, escape=True, border=0, na_rep="", formatters=formatters or None,
-                             classes=classes)
+        for column, formatter in formatters.items():  # pandas gives neither formatter nor na_rep an Int64 NA
+            shown[column] = ["" if _missing(v) else str(formatter(v)) for v in shown[column]]
+        text = shown.to_html(index=index, escape=True, border=0, na_rep="", classes=classes)
     else:
         if formatters or index:
             raise ValueError("html_columns cannot be combined with formatters or an index")
@@ -245,10 +246,13 @@ class Table:
 
 
 def _missing(value) -> bool:
+    """None, NaN, or pandas' NA (whose comparisons are NA, not a bool)."""
+    if value is None:
+        return True
     try:
-        return bool(value != value) or value is None
+        return bool(value != value)
     except (TypeError, ValueError):
-        return False
+        return type(value).__name__ == "NAType"
 
 
 def french(text: str) -> str:

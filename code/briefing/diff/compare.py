@@ -26,21 +26,48 @@ def _inline(old: Chapter | None, new: Chapter) -> list[dict]:
     return changes
 
 
+def _keyed(rows: list[list[str]]) -> dict[str, list[str]] | None:
+    """A table's body rows by their first cell, or None when that cell does not tell the rows apart."""
+    keys = [row[0] if row else "" for row in rows]
+    if "" in keys or len(set(keys)) != len(keys):
+        return None
+    return dict(zip(keys, rows))
+
+
+def _cells(key: str, a: dict[str, str], b: dict[str, str]) -> list[dict]:
+    """The cells of one row that differ, by column name (a column in one edition only is reported once)."""
+    return [{"row": key, "column": column, "old": a[column], "new": b[column]}
+            for column in b if column in a and a[column] != b[column]]
+
+
+def _named(header: list[str], row: list[str]) -> dict[str, str]:
+    return {(header[c] if c < len(header) and header[c] else f"column {c + 1}"): cell for c, cell in enumerate(row)}
+
+
 def _table(old: list[list[str]] | None, new: list[list[str]] | None) -> dict | None:
+    """A table's changes. Rows are matched by their first cell (a claim id, a model's name) when it tells them
+    apart in both editions and heads the same column, so that an inserted row is one row added, not a change in
+    every row below it; columns are matched by name. Otherwise rows are matched by position."""
     if old == new:
         return None
     old, new = old or [], new or []
     header = (new or old)[0] if (new or old) else []
-    cells = []
-    for r in range(min(len(old), len(new))):
-        for c in range(max(len(old[r]), len(new[r]))):
-            a = old[r][c] if c < len(old[r]) else None
-            b = new[r][c] if c < len(new[r]) else None
-            if a != b:
-                row = (new[r] or old[r])[0] if (new[r] or old[r]) else str(r + 1)
-                column = header[c] if c < len(header) and header[c] else f"column {c + 1}"
-                cells.append({"row": row, "column": column, "old": a, "new": b})
-    result = {"cells": cells}
+    before = _keyed(old[1:]) if old else None
+    after = _keyed(new[1:]) if new else None
+    if old and new and old[0][:1] == new[0][:1] and before is not None and after is not None:
+        result: dict = {"cells": [cell for key in after if key in before
+                                  for cell in _cells(key, _named(old[0], before[key]), _named(new[0], after[key]))]}
+        for name, keys in (("added", [k for k in after if k not in before]),
+                           ("removed", [k for k in before if k not in after])):
+            if keys:
+                result[name] = keys
+        columns = {"added": [c for c in new[0] if c not in old[0]], "removed": [c for c in old[0] if c not in new[0]]}
+        if columns["added"] or columns["removed"]:
+            result["columns"] = columns
+    else:
+        result = {"cells": [cell for r in range(min(len(old), len(new)))
+                            for cell in _cells((new[r] or old[r])[0] if (new[r] or old[r]) else str(r + 1),
+                                               _named(header, old[r]), _named(header, new[r]))]}
     if len(old) != len(new):
         result["rows"] = [len(old), len(new)]
     return result

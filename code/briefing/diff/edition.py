@@ -26,6 +26,7 @@ from briefing.diff.tree import RevisionError, Tree
 INLINE_TAG = "inline-expression"
 NOTEBOOKS = "chapters/_notebooks"
 LABEL = re.compile(r"^#\|\s*label:\s*[\"']?([\w-]+)", re.M)
+CAPTION = re.compile(r"^#\|\s*(?:tbl|fig)-cap:\s*(.+)$", re.M)
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Chapter:
     inline: list[Inline] = field(default_factory=list)
     tables: dict[str, list[list[str]]] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
+    captions: dict[str, str] = field(default_factory=dict)  # a table's or figure's caption, by label
+    text: str = ""  # the .qmd source, for the sentence around a value
     executed: bool = True  # False: the revision holds no executed notebook for it, so no values to compare
 
 
@@ -52,6 +55,8 @@ class Edition:
     verdicts: dict[str, dict[str, str]]
     hashes: dict[str, str]
     rows: dict[str, dict[tuple, dict[str, str]]]
+    titles: dict[str, str] = field(default_factory=dict)  # a data file's title (datapackage.json), by its path
+    labels: dict[str, str] = field(default_factory=dict)  # a verdict's label ("Needs context"), by its slug
 
 
 def chapter_sources(tree: Tree) -> list[str]:
@@ -91,12 +96,14 @@ def _table_cells(html: str) -> list[list[str]]:
     from lxml import html as lxml_html
 
     root = lxml_html.fromstring(html)
+    for note in root.xpath("//sup"):  # a cell's source-note numbers are not its value
+        note.drop_tree()
     return [[" ".join(cell.text_content().split()) for cell in row.xpath("./th|./td")] for row in root.xpath("//tr")]
 
 
 def read_chapter(tree: Tree, source: str) -> Chapter:
     stem = PurePosixPath(source).stem
-    chapter = Chapter(stem, source)
+    chapter = Chapter(stem, source, text=tree.text(source) or "")
     path = f"{NOTEBOOKS}/{stem}.ipynb"
     text = tree.text(path)
     if text is None:
@@ -131,6 +138,9 @@ def _read_cells(chapter: Chapter, cells: list) -> None:
         if not label:
             continue
         name = label.group(1)
+        caption = CAPTION.search(source_text)
+        if caption:
+            chapter.captions[name] = caption.group(1).strip().strip("\"'")
         data = next((o["data"] for o in outputs if o.get("data")), {})
         if name.startswith("tbl-"):
             if "text/html" in data:
@@ -191,6 +201,7 @@ def _read_edition(tree: Tree) -> Edition:
         chapters[chapter.stem] = chapter
     hashes = {path: hashlib.sha256(tree.read(path) or b"").hexdigest() for path in tree.files("data")}
     rows: dict[str, dict[tuple, dict[str, str]]] = {}
+    titles: dict[str, str] = {}
     descriptor = tree.text("data/datapackage.json")
     if descriptor:
         try:
@@ -202,6 +213,8 @@ def _read_edition(tree: Tree) -> Edition:
             raise RevisionError(f"data/datapackage.json at {tree.label}: not a Data Package descriptor "
                                 "(an object whose resources are a list of objects)")
         for res in resources:
+            if isinstance(res.get("path"), str) and isinstance(res.get("title"), str):
+                titles[res["path"]] = res["title"]
             schema = res.get("schema")
             key = schema.get("primaryKey") if isinstance(schema, dict) else None
             path = res.get("path")
@@ -217,4 +230,10 @@ def _read_edition(tree: Tree) -> Edition:
         for row in _csv_rows(claims, "data/claims.csv", tree.label):
             if row.get("claim_id"):
                 verdicts[row["claim_id"]] = {k: row.get(k, "") for k in ("chapter", "verdict", "rationale")}
-    return Edition(tree.label, chapters, verdicts, hashes, rows)
+    labels = {}
+    scale = tree.text("data/verdicts.csv")
+    if scale:
+        for row in _csv_rows(scale, "data/verdicts.csv", tree.label):
+            if row.get("verdict") and row.get("label"):
+                labels[row["verdict"]] = row["label"]
+    return Edition(tree.label, chapters, verdicts, hashes, rows, titles, labels)

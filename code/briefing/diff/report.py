@@ -62,6 +62,13 @@ def lines(diff: dict, markdown: bool = False) -> list[str]:
             shape = (" added" if table["rows"][0] == 0 else " removed" if table["rows"][1] == 0
                      else f" (rows {table['rows'][0]} → {table['rows'][1]})") if "rows" in table else ""
             out.append(f"{item}table {code(label)}{shape}:")
+            for kind in ("added", "removed"):
+                for column in table.get("columns", {}).get(kind, []):
+                    out.append(f"{item}  column {text(repr(column))} {kind}")
+            for key in table.get("added", []):
+                out.append(f"{item}  row {text(repr(key))} added")
+            for key in table.get("removed", []):
+                out.append(f"{item}  row {text(repr(key))} removed")
             for cell in table["cells"]:
                 out.append(f"{item}  row {text(repr(cell['row']))}, column {text(repr(cell['column']))}: "
                            f"{_value(cell['old'])} → {_value(cell['new'])}")

@@ -59,9 +59,9 @@ def _chapter_heading(line: str, titles: list[tuple[Path, str]], root: Path) -> s
 def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
                   overlay: dict[str, bytes] | None = None) -> str | None:
     """The page as Pandoc markdown, or None for a project without a version in CITATION.cff."""
+    from briefing.diff import reader
     from briefing.diff.compare import compare
     from briefing.diff.edition import read_edition
-    from briefing.diff.report import lines
     from briefing.diff.tree import WORKTREE, RevisionError, Tree
 
     number, released = release_version.read(root)
@@ -87,8 +87,9 @@ def page_markdown(root: Path, describe: str, titles: list[tuple[Path, str]],
         out += [f"This edition is not a release: it is version {_escape(describe)}, after version {last.version} "
                 f"(released on {last.date}). What a reader would see changed since then:", ""]
         try:
-            diff = compare(read_edition(Tree(root, last.commit)), read_edition(Tree(root, WORKTREE, overlay)))
-            body = [_chapter_heading(line, titles, Path(root)) for line in lines(diff, markdown=True)[2:]]
+            old, new = read_edition(Tree(root, last.commit)), read_edition(Tree(root, WORKTREE, overlay))
+            named = {Path(path).stem: title for path, title in titles}
+            body = [_chapter_heading(line, titles, Path(root)) for line in reader.lines(compare(old, new), old, new, named)]
         except RevisionError:
             body = [f"(The difference cannot be read: this clone lacks the commit {last.commit} of version "
                     f"{last.version}.)"]

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not i
 
 LAYOUT = """() => {
   const out = [];
+  for (const folded of document.querySelectorAll('main details')) folded.open = true;  // what a reader may unfold, too
   const root = document.documentElement;
   if (root.scrollWidth > window.innerWidth + 1) out.push(`the page scrolls sideways (${root.scrollWidth} px in ${window.innerWidth})`);
   for (const cell of document.querySelectorAll('main td, main th')) {

@@ -183,6 +183,30 @@ local function shape_columns(tbl, classes)
   end
 end
 
+-- A token is never broken: browsers may break at a hyphen or a slash ("needs-context", "data/claims.csv",
+-- "DeepSeek-V3"), so in a table every token that has one is kept on one line.
+local keep_whole = {
+  Str = function(str)
+    if str.text:find("[%-/_%.:@]") then
+      return pandoc.Span({ str }, pandoc.Attr("", { "nobr" }))
+    end
+  end,
+}
+
+local function keep_tokens_whole(tbl)
+  local function each_cell(rows)
+    for _, row in ipairs(rows) do
+      for _, cell in ipairs(row.cells) do cell.contents = pandoc.Blocks(cell.contents):walk(keep_whole) end
+    end
+  end
+  each_cell(tbl.head.rows)
+  for _, body in ipairs(tbl.bodies) do
+    each_cell(body.head)
+    each_cell(body.body)
+  end
+  return tbl
+end
+
 local function html_table(div)
   local raw = nil
   for _, block in ipairs(div.content) do
@@ -289,25 +313,7 @@ local function html_table(div)
       end
     end
   end
-  -- A token is never broken: browsers may break at a hyphen or a slash ("needs-context", "data/claims.csv"),
-  -- so every token that has one is kept on one line.
-  local keep_whole = {
-    Str = function(str)
-      if str.text:find("[%-/_%.:@]") then
-        return pandoc.Span({ str }, pandoc.Attr("", { "nobr" }))
-      end
-    end,
-  }
-  local function each_cell(rows)
-    for _, row in ipairs(rows) do
-      for _, cell in ipairs(row.cells) do cell.contents = pandoc.Blocks(cell.contents):walk(keep_whole) end
-    end
-  end
-  each_cell(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    each_cell(body.head)
-    each_cell(body.body)
-  end
+  keep_tokens_whole(tbl)
   -- A table wider than the text column scrolls inside its own frame, never the page; the frame is
   -- focusable and named, so keyboard users can scroll it too.
   local name = pandoc.utils.stringify(tbl.caption.long)
@@ -609,7 +615,7 @@ local WrapTables = {
   Table = function(tbl)
     local name = pandoc.utils.stringify(tbl.caption.long)
     if name == "" then name = "Table" end
-    return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" },
+    return pandoc.Div({ keep_tokens_whole(tbl) }, pandoc.Attr("", { "table-wrap" },
       { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } })), false
   end,
 }

@@ -25,6 +25,8 @@ import lxml.html
 import pytest
 
 from conftest import ARTIFACTS, ROOT
+
+EXTENSION = ROOT / "_extensions/briefing"
 from test_reading import chromium, search_for
 from test_site import CHROMIUM, pdftotext
 
@@ -178,7 +180,7 @@ def test_the_claim_links_filter_links_bracketed_and_lone_ids_only(tmp_path):
     source = ("[C07], and again C07. Beside a link (C07), an unknown [C99], and "
               "[**\\[C07\\]**]{#verdict-c07} its own head.\n")
     html = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "html", "--wrap", "none", "--metadata-file", str(meta),
-                           "--lua-filter", str(asset("filters/claim-links.lua"))],
+                           "--lua-filter", str(EXTENSION / "claim-links.lua")],
                           input=source, capture_output=True, text=True, check=True).stdout
     link = '<a href="/chapters/cost.qmd#verdict-c07" class="claim-ref">C07</a>'
     assert html.count(link) == 2
@@ -196,7 +198,7 @@ def test_the_claim_links_filter_links_ids_in_an_html_table_but_not_inside_a_link
              '<td>C08 and more</td></tr></table>')
     source = f"::: {{.briefing-table}}\n```{{=html}}\n{table}\n```\n:::\n"
     html = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "html", "--wrap", "none", "--metadata-file",
-                           str(meta), "--lua-filter", str(asset("filters/claim-links.lua"))],
+                           str(meta), "--lua-filter", str(EXTENSION / "claim-links.lua")],
                           input=source, capture_output=True, text=True, check=True).stdout
     link = '<a href="/chapters/cost.qmd#verdict-c08" class="claim-ref">C08</a>'
     assert f"<td>X post [{link}]</td>" in html and f"<td> {link} </td>" in html

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, ROOT
+
+EXTENSION = ROOT / "_extensions/briefing"
 from test_reading import chromium
 from test_site import CHROMIUM
 
@@ -165,7 +167,7 @@ def test_the_figure_values_filter_ends_the_alt_text_with_the_values(to):
     values = figure_values("fig-x", pd.DataFrame({"Model": ["R1 \"big\"", "V3"], "Score": ["79.8", None]}))
     source = '![A bar chart](x.svg){#fig-x fig-alt="Two bars."}\n\n' + values.data
     out = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", to, "--wrap", "none",
-                          "--lua-filter", str(asset("filters/figure-values.lua"))],
+                          "--lua-filter", str(EXTENSION / "figure-values.lua")],
                          input=source, capture_output=True, text=True, check=True).stdout
     if to == "html":
         assert out.count('Two bars. The values (Score): R1 &quot;big&quot;: 79.8; V3: —.') == 1

@@ -985,3 +985,17 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def resource_titles(data: Path) -> dict[str, str]:
+    """What the text calls each file of the data package (its ``title`` in datapackage.json), by its path
+    as a chapter names it (``data/claims.csv`` -> ``the claims ledger``); empty without a package."""
+    import json
+
+    try:
+        package = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    resources = package.get("resources") if isinstance(package, dict) else None
+    return {f"data/{r['path']}": str(r["title"]) for r in resources or []
+            if isinstance(r, dict) and isinstance(r.get("path"), str) and isinstance(r.get("title"), str)}

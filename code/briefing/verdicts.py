@@ -165,7 +165,7 @@ def chapter_link_html(stem: str) -> str:
 
 def verdict_links(folder=None) -> dict[str, str]:
     """Where each claim's verdict is argued, by id (:func:`argued_at`), read straight from the ledger's
-    rows: the map the site and the PDF use to link every claim id (``filters/claim-links.lua``).
+    rows: the map the site and the PDF use to link every claim id (``_extensions/briefing/claim-links.lua``).
     Empty for a book without a claims ledger."""
     from briefing import data
 

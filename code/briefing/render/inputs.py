@@ -74,9 +74,12 @@ def input_files(book: Book, recorded: list[str] = ()) -> list[Path]:
     chapters = root / "chapters"
     if chapters.is_dir():
         found |= {p for p in chapters.rglob("*") if p.is_file() and _visible(p, chapters)}
-    for extra in (book.bibliography, book.csl):
+    for extra in (book.bibliography, book.csl, *book.filters.files):
         if extra:
             found.add(extra)
+    extensions = root / "_extensions"
+    if extensions.is_dir():
+        found |= {p for p in extensions.rglob("*") if p.is_file()}
     found |= set(dependency_files(root))
     found |= {root / name for name in recorded}
     return sorted(p for p in found if p.is_file())

@@ -29,8 +29,10 @@ READER = "markdown+smart-implicit_header_references"
 
 
 def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: list[str], cwd: Path,
-               source_name: str, reader: str = READER) -> str:
-    """Convert markdown to ``to`` with the Quarto filter; metadata travels as a JSON file."""
+               source_name: str, reader: str = READER, filters=None) -> str:
+    """Convert markdown to ``to`` with the engine's filter and the project's (``filters``, a
+    :class:`briefing.render.project.Filters`: before and after the engine's, as Quarto places them);
+    metadata travels as a JSON file."""
     handle, name = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=cwd)
     meta_file = Path(name)
     with os.fdopen(handle, "w", encoding="utf-8") as fh:
@@ -40,9 +42,9 @@ def run_pandoc(markdown: str, to: str, metadata: dict, variables: dict, extra: l
         "--from", reader,
         "--to", to,
         "--metadata-file", str(meta_file),
-        "--lua-filter", str(asset("filters/claim-links.lua")),
-        "--lua-filter", str(asset("filters/figure-values.lua")),
+        *[arg for f in (filters.before if filters else ()) for arg in ("--lua-filter", str(f))],
         "--lua-filter", str(asset("filters/quarto.lua")),
+        *[arg for f in (filters.after if filters else ()) for arg in ("--lua-filter", str(f))],
         "--wrap", "none",
         *extra,
     ]

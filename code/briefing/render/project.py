@@ -35,6 +35,73 @@ class Entry:
         return self.path.stem
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The Lua filters ``_quarto.yml`` names (``filters:``), as pandoc runs them: ``before`` the engine's own
+    filter (Quarto's default place for a user filter), ``after`` it (those listed after ``quarto``)."""
+
+    before: tuple[Path, ...] = ()
+    after: tuple[Path, ...] = ()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self.before + self.after
+
+
+REFUSED_FILTER = "render with Quarto (`briefing build --engine quarto`) or remove it"
+
+
+def extension_filters(root: Path, name: str) -> list[Path] | None:
+    """The filters a Quarto extension contributes (``_extensions/[ORG/]NAME/_extension.yml``,
+    https://quarto.org/docs/extensions/filters.html), or None when no such extension is installed."""
+    for manifest in [root / "_extensions" / name / "_extension.yml", *sorted((root / "_extensions").glob(f"*/{name}/_extension.yml"))]:
+        if manifest.is_file():
+            try:
+                spec = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+            except (yaml.YAMLError, UnicodeDecodeError) as exc:
+                raise BuildError(f"{manifest.relative_to(root)}: not valid YAML ({exc.__class__.__name__})") from None
+            listed = ((spec.get("contributes") or {}).get("filters") or []) if isinstance(spec, dict) else []
+            found = []
+            for entry in listed:
+                file = manifest.parent / str(entry.get("path") if isinstance(entry, dict) else entry)
+                if file.suffix != ".lua" or not file.is_file():
+                    raise BuildError(f"{manifest.relative_to(root)}: filter {file.name}: the built-in engine runs "
+                                     f"Lua filters that exist; {REFUSED_FILTER}")
+                found.append(file)
+            return found
+    return None
+
+
+def _filters(config: dict, root: Path, path: Path, text: str) -> Filters:
+    listed = config.get("filters") or []
+    if not isinstance(listed, list):
+        _fail(path, _line_of(text, "filters:"), "filters: must be a list")
+    before, after = [], []
+    current = before
+    for entry in listed:
+        name = entry.get("path") if isinstance(entry, dict) else entry
+        if isinstance(entry, dict) and entry.get("at") not in (None, "pre-quarto"):
+            _fail(path, _line_of(text, str(name)), f"filters: {name}: at: {entry.get('at')} is not supported by the "
+                                                   f"built-in engine; {REFUSED_FILTER}")
+        if not isinstance(name, str) or not name:
+            _fail(path, _line_of(text, "filters:"), f"filters: {entry!r} is not a filter name or path")
+        if name == "quarto":
+            current = after
+            continue
+        if name.endswith(".lua"):
+            file = _inside(root, name, path, text, "a filter")
+            if not file.is_file():
+                _fail(path, _line_of(text, name), f"filters: {name}: file not found")
+            current.append(file)
+            continue
+        contributed = None if "." in Path(name).name else extension_filters(root, name)
+        if contributed is None:
+            _fail(path, _line_of(text, name), f"filters: {name}: neither a Lua filter nor an installed extension "
+                                              f"(_extensions/{name}); the built-in engine runs only those; {REFUSED_FILTER}")
+        current.extend(contributed)
+    return Filters(tuple(before), tuple(after))
+
+
 @dataclass
 class Book:
     root: Path
@@ -52,6 +119,7 @@ class Book:
     output_dir: str = "_book"
     output_path: Path | None = None
     csl: Path | None = None
+    filters: Filters = field(default_factory=lambda: Filters())
 
     @property
     def authors(self) -> list[str]:
@@ -190,6 +258,7 @@ def load_book(root: Path) -> Book:
         output_dir=output_dir,
         output_path=output_path,
         csl=csl_path,
+        filters=_filters(config, root, path, text),
     )
 
 

@@ -28,6 +28,7 @@ from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
 from briefing.render import changes_page, downloads, notebook_page, numbers_appendix, previews, search
 from briefing.render.validation import PackageCheck
+from briefing.data import resource_titles
 from briefing.verdicts import verdict_links
 from briefing.render.warm import WarmKernels
 from briefing.render.site import READER_ASSETS, data_read_list, page_of, relative, root_prefix, sidebar
@@ -269,7 +270,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
     meta = {
         "briefing-notebook": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
         "briefing-data-files": data_files,
-        "briefing-data-titles": data_titles(book.root / "data"),
+        "briefing-data-titles": resource_titles(book.root / "data"),
         "pagetitle": part.title,
         "lang": book.lang,
         "briefing-root": root_prefix(page),
@@ -314,32 +315,21 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
     for path in sorted(Path(asset(".")).rglob("*")):
         if path.is_file() and path.suffix in (".lua", ".html"):
             key.update(path.read_bytes())
+    for path in book.filters.files:
+        key.update(path.read_bytes())
     if book.bibliography:
         key.update(book.bibliography.read_bytes())
     cached = None if builder.refresh else html_cache.get(key.hexdigest())
     if cached is not None:
         html = cached
     else:
-        html = run_pandoc(part.markdown, "html5", meta, variables, extra, staging, relpath(entry.path)).encode("utf-8")
+        html = run_pandoc(part.markdown, "html5", meta, variables, extra, staging, relpath(entry.path),
+                          filters=book.filters).encode("utf-8")
         html_cache.put(key.hexdigest(), html)
     out = staging / page
     make_dirs(out.parent)
     write_atomic(out, html, durable=False)
     return page
-
-
-def data_titles(data: Path) -> dict[str, str]:
-    """What the text calls each file of the data package (its ``title`` in datapackage.json), by its path
-    as a chapter names it (``data/claims.csv`` -> ``the claims ledger``); empty without a package."""
-    import json
-
-    try:
-        package = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    resources = package.get("resources") if isinstance(package, dict) else None
-    return {f"data/{r['path']}": str(r["title"]) for r in resources or []
-            if isinstance(r, dict) and isinstance(r.get("path"), str) and isinstance(r.get("title"), str)}
 
 
 CONTENTS = "```{=typst}\n#pagebreak(weak: true)\n#outline(title: [Contents], depth: 2, indent: auto)\n```\n\n"
@@ -390,7 +380,7 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         "briefing-xref": {t.id: {"label": t.label, "href": "#" + t.id} for t in targets.values()},
         "briefing-chapters": {},
         "briefing-claims": verdict_links(book.root / "data"),
-        "briefing-data-titles": data_titles(book.root / "data"),
+        "briefing-data-titles": resource_titles(book.root / "data"),
         "link-citations": True,
     }
     for (entry, _, _, _), piece in zip(pages, assembled):
@@ -422,7 +412,7 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
     if book.date:
         variables["date"] = book.date
     meta["author"] = book.authors
-    head = run_pandoc(BODY_MARK, "typst", meta, variables, frame, work, "book (typst)")
+    head = run_pandoc(BODY_MARK, "typst", meta, variables, frame, work, "book (typst)", filters=book.filters)
     before, mark, after = head.partition(BODY_MARK)
     if not mark:
         raise BuildError("book (typst): the template has no $body$")
@@ -474,7 +464,7 @@ def typst_fragments(builder, book: Book, chunks: list[str], meta: dict, extra: l
     builder.caches.append(cache)
     common = hashlib.sha256(f"{TYPST_FORMAT}\0{FRAGMENT_READER}".encode())
     common.update(json.dumps([meta, extra], sort_keys=True).encode())
-    for path in sorted(asset("filters").iterdir()) + [pandoc_binary()]:
+    for path in sorted(asset("filters").iterdir()) + list(book.filters.files) + [pandoc_binary()]:
         if Path(path).is_file() and Path(path).suffix in (".lua", ""):
             common.update(hashlib.sha256(Path(path).read_bytes()).digest())
     for extra_file in (book.bibliography, book.csl):
@@ -500,7 +490,8 @@ def typst_fragments(builder, book: Book, chunks: list[str], meta: dict, extra: l
             flags.remove("--citeproc")
         elif "bibliography" in options:
             options["suppress-bibliography"] = "{#refs}" not in text
-        typ = run_pandoc(text, "typst", options, {}, flags, work, "book (typst)", reader=FRAGMENT_READER)
+        typ = run_pandoc(text, "typst", options, {}, flags, work, "book (typst)", reader=FRAGMENT_READER,
+                         filters=book.filters)
         parts = re.split(rf"^{FRAGMENT_MARK}(\d+)$", typ, flags=re.M)
         return [(int(index), body.strip("\n") + "\n") for index, body in zip(parts[1::2], parts[2::2])]
 

@@ -40,6 +40,14 @@ local function Figure(fig)
   return fig
 end
 
+-- Under Quarto a figure reaches user filters as its own node (a FloatRefTarget), holding the image.
+local function FloatRefTarget(float)
+  local sentence = sentences[float.identifier]
+  if not sentence then return nil end
+  float.content = pandoc.Blocks(float.content):walk({ Image = function(img) return with_values(img, sentence) end })
+  return float
+end
+
 local function Div(div)
   if not div.classes:includes("figure-values") then return nil end
   if not FORMAT:match("html") then return {} end
@@ -52,5 +60,5 @@ end
 
 return {
   { Div = collect },
-  { Image = Image, Figure = Figure, Div = Div },
+  { Image = Image, Figure = Figure, FloatRefTarget = FloatRefTarget, Div = Div },
 }

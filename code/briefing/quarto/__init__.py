@@ -1,0 +1,9 @@
+"""The briefing under real Quarto: what ``quarto render`` runs around the book through the project's
+extension (``_extensions/briefing``), so that it gives the reader what ``briefing build`` gives.
+
+* :mod:`briefing.quarto.prerender`: before Quarto renders, the metadata the extension's filters read
+  (the claim map, the data files' titles), written where ``_quarto.yml``'s ``metadata-files`` finds it.
+
+The built-in engine computes the same metadata in-process from the same functions
+(:func:`briefing.verdicts.verdict_links`, :func:`briefing.data.resource_titles`).
+"""

@@ -1,0 +1,52 @@
+"""The reader features under real Quarto (issue 21). These tests run only when ``quarto`` is on PATH (Quarto
+has no package in the registries CI reaches; it can be assembled from its source, outside the project), with
+this interpreter as ``QUARTO_PYTHON``. CI never needs them; run them before changing the extension."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import copy_project
+
+pytestmark = pytest.mark.skipif(not shutil.which("quarto"), reason="real Quarto is not on PATH")
+
+
+@pytest.fixture(scope="module")
+def quarto_book(tmp_path_factory):
+    project = copy_project(tmp_path_factory.mktemp("quarto") / "project")
+    (project / ".sources").write_text("\n".join(sorted(str(p.relative_to(project)) for p in project.rglob("*"))))
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+    result = subprocess.run(["quarto", "render", "--to", "html"], cwd=project, env=env, capture_output=True,
+                            text=True, check=False, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project
+
+
+def test_quarto_links_every_claim_id_to_its_verdict(quarto_book):
+    page = (quarto_book / "_book/chapters/verdicts.html").read_text(encoding="utf-8")
+    link = '<a href="../chapters/training-cost.html#verdict-c07" class="claim-ref">C07</a>'
+    assert link in page
+    target = (quarto_book / "_book/chapters/training-cost.html").read_text(encoding="utf-8")
+    assert 'id="verdict-c07"' in target
+
+
+def test_quarto_states_each_figures_values_in_its_alt_text(quarto_book):
+    page = (quarto_book / "_book/chapters/verdicts.html").read_text(encoding="utf-8")
+    alts = [html.unescape(a) for a in re.findall(r'<img[^>]*alt="([^"]*)"', page)]
+    assert any("The values (Claims): Accurate: " in alt for alt in alts), alts
+    assert '<details class="figure-values"><summary>The figure\'s values</summary>' in page
+
+
+def test_quarto_writes_only_its_output_and_the_cache(quarto_book):
+    """Quarto's own scratch folder (.quarto) aside, a render adds files only to _book/ and the build cache."""
+    assert (quarto_book / ".briefing-cache/quarto/metadata.yml").is_file()
+    before = set((quarto_book / ".sources").read_text().splitlines()) | {".sources"}
+    added = {str(p.relative_to(quarto_book)) for p in quarto_book.rglob("*")} - before
+    assert {a.split("/")[0] for a in added} <= {"_book", ".briefing-cache", ".quarto"}, sorted(added)[:20]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,13 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
 def copy_book(dest: Path) -> Path:
     shutil.copytree(FIXTURE_BOOK, dest, ignore=shutil.ignore_patterns("_book", ".briefing-cache", "_notebooks"))
     return dest
+
+
+def ctrl_c_reaches_it() -> None:
+    """``preexec_fn`` for a child a test interrupts as a user's Ctrl-C at a terminal would: SIGINT at its default
+    whatever the test runner inherited (a shell's background job starts with SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored, so the build would never see the test's Ctrl-C)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_build(project: Path, *args: str, env: dict | None = None, prefix: list[str] | None = None):

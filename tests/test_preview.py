@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, EPOCH
+from conftest import ARTIFACTS, EPOCH, ctrl_c_reaches_it
 from test_site import CHROMIUM, CHROMIUM_FLAGS
 from test_warm import ours, server_of
 
@@ -33,7 +33,7 @@ class Preview:
         env.pop("BRIEFING_ROOT", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "briefing.cli", "preview", "--project", str(project)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, preexec_fn=ctrl_c_reaches_it)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()

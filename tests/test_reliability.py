@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import EPOCH, copy_book, run_build
+from conftest import EPOCH, copy_book, ctrl_c_reaches_it, run_build
 
 OUTPUT = "_book"
 
@@ -346,7 +346,7 @@ def _start_build(book: Path, env: dict) -> subprocess.Popen:
     full.pop("BRIEFING_ROOT", None)
     return subprocess.Popen([sys.executable, "-m", "briefing.cli", "build", "--project", str(book)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=ctrl_c_reaches_it)
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, seconds: float = 60) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from briefing.render import kernel
 from briefing.render.warm import WarmKernels
-from conftest import EPOCH
+from conftest import EPOCH, ctrl_c_reaches_it
 
 CELLS = [
     "from briefing.chapter_setup import *\nimport matplotlib.pyplot as plt\nimport sys",
@@ -100,7 +100,8 @@ def test_an_interrupted_build_leaves_no_kernel_server_or_temporary_folder(tmp_pa
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
     env.pop("BRIEFING_ROOT", None)
     build = subprocess.Popen([sys.executable, "-m", "briefing.cli", "build", "--project", str(root)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                             preexec_fn=ctrl_c_reaches_it)
     for line in build.stdout:
         if line.startswith("executing slow.qmd"):
             break

@@ -26,7 +26,43 @@ def quarto_book(tmp_path_factory):
     result = subprocess.run(["quarto", "render", "--to", "html"], cwd=project, env=env, capture_output=True,
                             text=True, check=False, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
+    (project / ".render-log").write_text(result.stdout + result.stderr, encoding="utf-8")
     return project
+
+
+def render(project) -> str:
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+    result = subprocess.run(["quarto", "render", "--to", "html"], cwd=project, env=env, capture_output=True,
+                            text=True, check=False, timeout=1800)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_quarto_starts_no_kernel_when_the_notebooks_are_current(quarto_book):
+    log = (quarto_book / ".render-log").read_text(encoding="utf-8")
+    assert "Starting python3 kernel" not in log and "Executing '" not in log, log[-2000:]
+    page = (quarto_book / "_book/chapters/prices.html").read_text(encoding="utf-8")
+    assert "3.65%" in page and "prices_files/figure-html/fig-prices-task-output-1.svg" in page
+
+
+def test_after_a_data_edit_quarto_executes_exactly_the_chapters_that_read_it(tmp_path):
+    import csv
+    import io
+
+    from briefing.data import rehash
+    from test_quarto_freeze import chapters_reading
+
+    project = copy_project(tmp_path / "project")
+    fx = project / "data/fx_rates.csv"
+    rows = list(csv.reader(io.StringIO(fx.read_text(encoding="utf-8"))))
+    rows[1][rows[0].index("rate")] = "7.1706"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    fx.write_text(out.getvalue(), encoding="utf-8")
+    rehash(project / "data")
+    log = render(project)
+    executed = set(re.findall(r"Executing '([\w-]+)\.quarto_ipynb'", log))
+    assert executed == chapters_reading(project, "data/fx_rates.csv"), log[-2000:]
 
 
 def test_quarto_links_every_claim_id_to_its_verdict(quarto_book):
@@ -45,8 +81,8 @@ def test_quarto_states_each_figures_values_in_its_alt_text(quarto_book):
 
 
 def test_quarto_writes_only_its_output_and_the_cache(quarto_book):
-    """Quarto's own scratch folder (.quarto) aside, a render adds files only to _book/ and the build cache."""
+    """Quarto's own folders aside (.quarto, _freeze), a render adds files only to _book/ and the build cache."""
     assert (quarto_book / ".briefing-cache/quarto/metadata.yml").is_file()
-    before = set((quarto_book / ".sources").read_text().splitlines()) | {".sources"}
+    before = set((quarto_book / ".sources").read_text().splitlines()) | {".sources", ".render-log"}
     added = {str(p.relative_to(quarto_book)) for p in quarto_book.rglob("*")} - before
-    assert {a.split("/")[0] for a in added} <= {"_book", ".briefing-cache", ".quarto"}, sorted(added)[:20]
+    assert {a.split("/")[0] for a in added} <= {"_book", ".briefing-cache", ".quarto", "_freeze"}, sorted(added)[:20]

@@ -45,7 +45,7 @@ def _prefix(folder) -> str:
     return os.path.normpath(str(folder)) + os.sep
 
 
-TOOLS = ("render", "preview", "diff", "release", "cli")  # the package's tools, which chapters do not use
+TOOLS = ("render", "preview", "diff", "release", "quarto", "cli")  # the package's tools, which chapters do not use
 _DATA = _prefix(paths.DATA)
 _CODE = _prefix(paths.CODE)
 _CORE = _prefix(paths.CODE / "briefing")

@@ -8,7 +8,10 @@ book; it reads the project again afterwards, so the metadata written here reache
   which the claim-links filter turns into links;
 * ``briefing-data-titles``: what the text calls each data file (:func:`briefing.data.resource_titles`).
 
-Everything it writes is under the build cache (``.briefing-cache/quarto/``), never beside a source.
+It also writes Quarto's ``_freeze/`` from the committed notebooks (:mod:`briefing.quarto.freeze`), so that
+Quarto executes only the chapters whose record is stale.
+
+It writes only under the build cache (``.briefing-cache/quarto/``) and Quarto's own ``_freeze/``.
 """
 
 from __future__ import annotations
@@ -43,9 +46,16 @@ def write_metadata(root: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from briefing.quarto.freeze import write_freeze
+
     root = Path(os.environ.get("QUARTO_PROJECT_DIR") or os.getcwd()).resolve()
     try:
         write_metadata(root)
+        done = write_freeze(root)
+        stale = [name for name, what in done.items() if what != "frozen"]
+        if stale:
+            print("briefing: executed by Quarto (their notebooks are stale or missing; `briefing build` "
+                  "records them): " + ", ".join(stale), file=sys.stderr)
     except Exception as exc:  # one line for the author, as `briefing build` gives: Quarto shows the script's stderr
         print(f"briefing pre-render: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1

@@ -35,7 +35,7 @@ from briefing.render.qmd import Cell, Chapter, Markdown, find_inline, relpath
 
 FORMAT_VERSION = "briefing-notebook-3"
 NOTEBOOK_DIR = "chapters/_notebooks"
-UNSTAMPED_OPTIONS = ("timeout",)
+UNSTAMPED_OPTIONS = ("timeout", "freeze")  # they bound the wait or say whether Quarto re-executes; results are the same
 READS_CODE = "import briefing.reads\nbriefing.reads.record()"
 DESCRIPTOR = "data/datapackage.json"
 
@@ -62,7 +62,7 @@ def executable_content(chapter: Chapter) -> str:
 
 
 def stamped_options(execute_options: dict) -> dict:
-    """The execute options that can change results: all but ``timeout``, which only bounds the wait."""
+    """The execute options that can change results: all but ``timeout`` (it bounds the wait) and ``freeze``."""
     return {k: v for k, v in execute_options.items() if k not in UNSTAMPED_OPTIONS}
 
 
@@ -245,6 +245,21 @@ def merge_outputs(fresh: nbformat.NotebookNode, frozen: nbformat.NotebookNode) -
         b.execution_count = a.execution_count
     fresh.metadata["briefing"] = frozen.metadata.get("briefing", {})
     return fresh
+
+
+def reusable(chapter: Chapter, frozen: nbformat.NotebookNode | None, values: InputValues,
+             execute_options: dict) -> nbformat.NotebookNode | None:
+    """The committed notebook's outputs on the chapter as it is now, when its stamp, recomputed over the inputs
+    it records at their current values, equals the stamp it carries; None when it must be executed again."""
+    if frozen is None:
+        return None
+    stamp = values.frozen_stamp(chapter, execute_options, frozen)
+    if frozen.metadata.get("briefing", {}).get("stamp") != stamp["stamp"]:
+        return None
+    try:
+        return merge_outputs(build_notebook(chapter), frozen)
+    except ValueError:
+        return None
 
 
 def notebook_path(root: Path, chapter_path: Path) -> Path:

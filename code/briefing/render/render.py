@@ -96,18 +96,14 @@ def freeze_or_execute(builder, book: Book, chapters: list[Chapter], snapshot: Sn
     values = nbmod.InputValues(root, snapshot.hashes)
     notebooks, pending = [None] * len(chapters), []
     for index, chapter in enumerate(chapters):
-        fresh = nbmod.build_notebook(chapter)
-        frozen = nbmod.read_frozen(nbmod.notebook_path(root, chapter.path))
-        if not builder.refresh and frozen is not None:
-            stamp = values.frozen_stamp(chapter, book.execute, frozen)
-            if frozen.metadata.get("briefing", {}).get("stamp") == stamp["stamp"]:
-                try:
-                    notebooks[index] = nbmod.merge_outputs(fresh, frozen)
-                    builder.progress.done(relpath(chapter.path), "frozen")
-                    continue
-                except ValueError:
-                    pass
-        pending.append((index, chapter, fresh, chapter_timeout(book, chapter)))
+        if not builder.refresh:
+            reused = nbmod.reusable(chapter, nbmod.read_frozen(nbmod.notebook_path(root, chapter.path)), values,
+                                    book.execute)
+            if reused is not None:
+                notebooks[index] = reused
+                builder.progress.done(relpath(chapter.path), "frozen")
+                continue
+        pending.append((index, chapter, nbmod.build_notebook(chapter), chapter_timeout(book, chapter)))
     if pending:
         check = PackageCheck(root)
         builder.caches.append(check.cache)

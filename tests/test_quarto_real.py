@@ -86,3 +86,24 @@ def test_quarto_writes_only_its_output_and_the_cache(quarto_book):
     before = set((quarto_book / ".sources").read_text().splitlines()) | {".sources", ".render-log"}
     added = {str(p.relative_to(quarto_book)) for p in quarto_book.rglob("*")} - before
     assert {a.split("/")[0] for a in added} <= {"_book", ".briefing-cache", ".quarto", "_freeze"}, sorted(added)[:20]
+
+
+def test_both_engines_number_the_same_references_and_figures(quarto_book, real_book):
+    """tools/compare_engines.py on the two books: the same chapter pages, cross-reference labels, figures and
+    claim links on every page. Its full report (what still differs, and why) is saved as a test artifact."""
+    import importlib.util
+
+    from conftest import ARTIFACTS, ROOT
+
+    spec = importlib.util.spec_from_file_location("compare_engines", ROOT / "tools/compare_engines.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    report = tool.compare(real_book / "_book", quarto_book / "_book")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "engines-compared.md").write_text("\n".join(tool.report_lines(report)) + "\n", encoding="utf-8")
+    assert report["pages_only_quarto"] == [] and report["pages_only_builtin"] == ["what-changed.html"]
+    for name, page in report["pages"].items():
+        assert not page["xrefs_only_builtin"] and not page["xrefs_only_quarto"], (name, page)
+        assert page["figures"][0] == page["figures"][1], name
+        assert page["features"]["claim links"][0] == page["features"]["claim links"][1], name
+        assert page["features"]["figure values"][0] == page["features"]["figure values"][1], name

@@ -31,7 +31,7 @@ def with_filters(tmp_path, filters, files=None):
 
 def test_the_project_declares_its_reader_features_as_a_quarto_extension():
     manifest = yaml.safe_load((ROOT / "_extensions/briefing/_extension.yml").read_text(encoding="utf-8"))
-    assert manifest["contributes"]["filters"] == ["claim-links.lua", "figure-values.lua"]
+    assert manifest["contributes"]["filters"] == ["claim-links.lua", "figure-values.lua", "local-links.lua"]
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     assert config["filters"] == ["briefing"]
     assert config["project"]["pre-render"] == "_extensions/briefing/pre-render.py"
@@ -86,3 +86,21 @@ def test_the_pre_render_step_writes_the_filters_metadata_under_the_cache_only(tm
     assert meta["briefing-data-titles"]["data/claims.csv"] == "the claims ledger"
     after = sorted(p.relative_to(project) for p in project.rglob("*") if ".briefing-cache" not in p.parts)
     assert after == [p for p in before if ".briefing-cache" not in p.parts]
+
+
+def test_the_pdf_keeps_the_text_of_a_link_to_a_place_the_page_does_not_have():
+    """Quarto's PDF failed on the table notes' in-page links ("label `<t5c75c7c7-source-1>` does not exist in
+    the document", typst 0.15): local-links.lua keeps such a link's text; links that resolve are kept."""
+    import subprocess
+
+    from briefing.render.pandoc import pandoc_binary
+
+    source = "A row[^1^](#t1-source-1), a [heading](#here) and [a page](other.html#x).\n\n## Here {#here}\n"
+    run = lambda to: subprocess.run(  # noqa: E731
+        [pandoc_binary(), "--from", "markdown", "--to", to, "--lua-filter",
+         str(ROOT / "_extensions/briefing/local-links.lua")], input=source, capture_output=True, text=True,
+        check=True).stdout
+    typst = run("typst")
+    assert "t1-source-1" not in typst and "#super[1]" in typst
+    assert "#link(<here>)[heading]" in typst and '#link("other.html#x")[a page]' in typst
+    assert 'href="#t1-source-1"' in run("html")

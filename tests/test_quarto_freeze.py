@@ -36,7 +36,10 @@ def test_a_current_notebook_becomes_a_freeze_entry_quarto_accepts(project):
 
     done = write_freeze(project)
     assert set(done.values()) == {"frozen"} and len(done) == 12
-    entry = json.loads((project / "_freeze/chapters/prices/execute-results/html.json").read_text(encoding="utf-8"))
+    # one entry per output: the site's (html) and the PDF's Typst (typ), the same executed markdown
+    results = project / "_freeze/chapters/prices/execute-results"
+    assert (results / "typ.json").read_bytes() == (results / "html.json").read_bytes()
+    entry = json.loads((results / "html.json").read_text(encoding="utf-8"))
     # Quarto reuses an entry whose hash is the MD5 of the source with LF line endings (quarto-cli v1.11.0,
     # src/command/render/freeze.ts, freezeInputHash and defrostExecuteResult).
     source = (project / "chapters/prices.qmd").read_bytes().replace(b"\r\n", b"\n")

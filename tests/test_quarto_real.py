@@ -107,3 +107,17 @@ def test_both_engines_number_the_same_references_and_figures(quarto_book, real_b
         assert page["figures"][0] == page["figures"][1], name
         assert page["features"]["claim links"][0] == page["features"]["claim links"][1], name
         assert page["features"]["figure values"][0] == page["features"]["figure values"][1], name
+
+
+def test_quartos_pdf_builds_from_the_record_with_the_appendices(quarto_book):
+    """The PDF too starts no kernel (its freeze entries are typ.json), and compiles: the table notes' in-page
+    links once made Typst refuse the whole book."""
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+    result = subprocess.run(["quarto", "render", "--to", "typst"], cwd=quarto_book, env=env, capture_output=True,
+                            text=True, check=False, timeout=1800)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "Starting python3 kernel" not in result.stdout + result.stderr
+    pdf = next((quarto_book / "_book").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for title in ("A. Data and methods", "B. Corrections", "C. References"):
+        assert title in text, title

@@ -28,7 +28,7 @@ from pathlib import Path
 
 FREEZE = "_freeze"
 RESULTS = "execute-results"
-FORMATS = ("html",)
+FORMATS = ("html", "typ")  # the entry's name is the output's extension: the site, and the PDF's Typst
 
 
 def source_hash(path: Path) -> str:

@@ -44,7 +44,10 @@ def ctrl_c_reaches_it() -> None:
 
 
 def run_build(project: Path, *args: str, env: dict | None = None, prefix: list[str] | None = None):
-    """Run ``briefing build`` in a subprocess; return (exit code, stdout, stderr)."""
+    """Run ``briefing build`` in a subprocess; return (exit code, stdout, stderr). The built-in engine builds
+    unless the test names an engine or its own PATH (real Quarto on the runner's PATH has its own tests)."""
+    if "--engine" not in args and "PATH" not in (env or {}):
+        args = ("--engine", "builtin", *args)
     full_env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})}
     full_env.pop("BRIEFING_ROOT", None)
     command = [*(prefix or []), sys.executable, "-m", "briefing.cli", "build", "--project", str(project), *args]

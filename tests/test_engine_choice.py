@@ -5,6 +5,7 @@ swap into _book/ are tested without Quarto itself (which cannot be installed her
 from __future__ import annotations
 
 import os
+import sys
 import stat
 
 from conftest import copy_book, run_build
@@ -12,6 +13,7 @@ from conftest import copy_book, run_build
 FAKE_QUARTO = """#!/bin/sh
 if [ "$1" = "--version" ]; then echo "{version}"; exit 0; fi
 echo "$@" > "{log}"
+echo "$QUARTO_PYTHON" > "{log}.python"
 shift 2
 [ "$1" = "--output-dir" ] || exit 3
 mkdir -p "$2" && echo "<html>rendered by quarto</html>" > "$2/index.html"
@@ -24,7 +26,7 @@ def fake_quarto(folder, version="1.9.12", status=0):
     script = folder / "quarto"
     script.write_text(FAKE_QUARTO.format(version=version, log=folder / "calls.log", status=status))
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "QUARTO_PYTHON": ""}
 
 
 def test_auto_uses_quarto_when_it_is_on_path(tmp_path):
@@ -33,6 +35,8 @@ def test_auto_uses_quarto_when_it_is_on_path(tmp_path):
     assert code == 0, err
     assert (tmp_path / "bin" / "calls.log").read_text().startswith(f"render {book} --output-dir")
     assert (book / "_book" / "index.html").read_text().strip() == "<html>rendered by quarto</html>"
+    # Quarto runs the extension's pre-render step with QUARTO_PYTHON: the interpreter that has briefing
+    assert (tmp_path / "bin" / "calls.log.python").read_text().strip() == sys.executable
 
 
 def test_an_old_quarto_is_ignored_by_auto_and_refused_by_engine_quarto(tmp_path):

@@ -44,11 +44,11 @@ NUMBER = re.compile(r"(?<![\w.])[−-]?\$?\d[\d,]*(?:\.\d+)?(?:%|×)?")
 XREF = re.compile(r"\b(?:Figure|Table|Section|Chapter|Appendix|Equation)\s[A-Z0-9]+(?:\.\d+)*")
 FEATURES = {
     "provenance on computed values": lambda html: bool(re.search(r'href="[^"]*notebooks/[^"]*#cell-[^"]*" class="computed', html)),
-    "search from file://": lambda html: "search-index.js" in html,
-    "verdict previews": lambda html: "previews.js" in html,
+    "search from file://": lambda html: 'site_libs/search.js"' in html,  # loads the index as a script, not fetch()
+    "verdict previews": lambda html: 'site_libs/reader.js"' in html,  # which loads previews.js on demand
     "claim links": lambda html: 'class="claim-ref"' in html,
     "figure values": lambda html: 'class="figure-values"' in html,
-    "last-changed line": lambda html: "Last changed in version" in html or "Not in a release yet" in html,
+    "last-changed line": lambda html: "Last changed in version" in html or "Not in a release yet" in html,  # needs git
 }
 
 

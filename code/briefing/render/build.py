@@ -102,7 +102,8 @@ def render_with_quarto(root: Path, say) -> Path:
         try:
             command = ["quarto", "render", str(root), "--output-dir", str(staging)]
             say(f"quarto: {' '.join(command)}")
-            result = subprocess.run(command, cwd=root, check=False)
+            env = {**os.environ, "QUARTO_PYTHON": os.environ.get("QUARTO_PYTHON") or sys.executable}
+            result = subprocess.run(command, cwd=root, check=False, env=env)  # its pre-render step needs briefing
             if result.returncode != 0:
                 raise BuildError(f"_quarto.yml: quarto render failed (exit {result.returncode}); "
                                  f"{book.output_dir}/ left untouched")

@@ -116,11 +116,17 @@ def _plain(sentence: str) -> str:
     return sentence.replace("\x01", "").replace("\x02", "")
 
 
+def _likeness(a: str, b: str) -> float:
+    """How alike two sentences are, word by word (difflib's ratio over words; a cheap bound first)."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False)
+    return matcher.ratio() if matcher.quick_ratio() >= 0.6 else 0.0
+
+
 def _values(old: Chapter | None, new: Chapter) -> list[str]:
     """One line per sentence that now prints something else: the sentence as printed now, each value that
     differs in bold, followed by what it printed before; new sentences, and those no longer printed."""
-    import difflib
-
     before = sentences(old) if old is not None else []
     after = sentences(new)
     unchanged = {_plain(s) for s, _ in before} & {_plain(s) for s, _ in after}
@@ -129,7 +135,7 @@ def _values(old: Chapter | None, new: Chapter) -> list[str]:
     for sentence, values in after:
         if _plain(sentence) in unchanged:
             continue
-        scores = [difflib.SequenceMatcher(None, _plain(sentence), _plain(s)).ratio() for s, _ in gone]
+        scores = [_likeness(_plain(sentence), _plain(s)) for s, _ in gone]
         best = max(range(len(gone)), key=scores.__getitem__) if gone else None
         if best is None or scores[best] < 0.6:
             out.append(f"- New: “{_plain(_short(sentence))}”")

@@ -31,7 +31,8 @@ def with_filters(tmp_path, filters, files=None):
 
 def test_the_project_declares_its_reader_features_as_a_quarto_extension():
     manifest = yaml.safe_load((ROOT / "_extensions/briefing/_extension.yml").read_text(encoding="utf-8"))
-    assert manifest["contributes"]["filters"] == ["claim-links.lua", "figure-values.lua", "local-links.lua"]
+    assert manifest["contributes"]["filters"] == ["claim-links.lua", "figure-values.lua", "local-links.lua",
+                                                  {"path": "data-names.lua", "at": "post-quarto"}]
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     assert config["filters"] == ["briefing"]
     assert config["project"]["pre-render"] == "_extensions/briefing/pre-render.py"
@@ -47,6 +48,16 @@ def test_the_built_in_engine_runs_a_projects_filters_and_extensions_in_quartos_o
     page = (book / "_book/chapters/figures.html").read_text(encoding="utf-8")
     assert "STAGES;" in page
     assert 'data-after="yes"' in page  # the extension ran after the engine's filter, as listed after `quarto`
+
+
+def test_an_extension_filter_placed_after_quarto_runs_after_the_engines_filter(tmp_path):
+    """`at: post-quarto` in an extension (as data-names.lua is placed, to see tables and captions built)."""
+    book = with_filters(tmp_path, ["marked"], {
+        "_extensions/marked/_extension.yml": "contributes:\n  filters:\n    - path: after.lua\n      at: post-quarto\n",
+        "_extensions/marked/after.lua": QUOTED})
+    code, out, err = run_build(book, "--to", "html")
+    assert code == 0, err
+    assert 'data-after="yes"' in (book / "_book/chapters/figures.html").read_text(encoding="utf-8")
 
 
 def test_a_filter_the_engine_cannot_run_is_refused_by_name_and_line(tmp_path):

@@ -73,6 +73,11 @@ def test_quarto_links_every_claim_id_to_its_verdict(quarto_book):
     assert 'id="verdict-c07"' in target
 
 
+def test_quarto_names_data_files_in_words(quarto_book):
+    page = (quarto_book / "_book/chapters/prices.html").read_text(encoding="utf-8")
+    assert "(the API price table)" in page and "(data/api_prices.csv)" not in page
+
+
 def test_quarto_states_each_figures_values_in_its_alt_text(quarto_book):
     page = (quarto_book / "_book/chapters/verdicts.html").read_text(encoding="utf-8")
     alts = [html.unescape(a) for a in re.findall(r'<img[^>]*alt="([^"]*)"', page)]

@@ -51,9 +51,14 @@ class Filters:
 REFUSED_FILTER = "render with Quarto (`briefing build --engine quarto`) or remove it"
 
 
-def extension_filters(root: Path, name: str) -> list[Path] | None:
+BEFORE_QUARTO = (None, "pre-ast", "post-ast", "pre-quarto")
+AFTER_QUARTO = ("post-quarto", "post-render", "pre-finalize", "post-finalize")
+
+
+def extension_filters(root: Path, name: str) -> Filters | None:
     """The filters a Quarto extension contributes (``_extensions/[ORG/]NAME/_extension.yml``,
-    https://quarto.org/docs/extensions/filters.html), or None when no such extension is installed."""
+    https://quarto.org/docs/extensions/filters.html), placed by their ``at`` (before the engine's own
+    filter by default, after it from ``post-quarto`` on), or None when no such extension is installed."""
     for manifest in [root / "_extensions" / name / "_extension.yml", *sorted((root / "_extensions").glob(f"*/{name}/_extension.yml"))]:
         if manifest.is_file():
             try:
@@ -61,14 +66,15 @@ def extension_filters(root: Path, name: str) -> list[Path] | None:
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise BuildError(f"{manifest.relative_to(root)}: not valid YAML ({exc.__class__.__name__})") from None
             listed = ((spec.get("contributes") or {}).get("filters") or []) if isinstance(spec, dict) else []
-            found = []
+            before, after = [], []
             for entry in listed:
                 file = manifest.parent / str(entry.get("path") if isinstance(entry, dict) else entry)
-                if file.suffix != ".lua" or not file.is_file():
+                at = entry.get("at") if isinstance(entry, dict) else None
+                if file.suffix != ".lua" or not file.is_file() or at not in BEFORE_QUARTO + AFTER_QUARTO:
                     raise BuildError(f"{manifest.relative_to(root)}: filter {file.name}: the built-in engine runs "
-                                     f"Lua filters that exist; {REFUSED_FILTER}")
-                found.append(file)
-            return found
+                                     f"Lua filters that exist, at a place it knows; {REFUSED_FILTER}")
+                (after if at in AFTER_QUARTO else before).append(file)
+            return Filters(tuple(before), tuple(after))
     return None
 
 
@@ -80,7 +86,7 @@ def _filters(config: dict, root: Path, path: Path, text: str) -> Filters:
     current = before
     for entry in listed:
         name = entry.get("path") if isinstance(entry, dict) else entry
-        if isinstance(entry, dict) and entry.get("at") not in (None, "pre-quarto"):
+        if isinstance(entry, dict) and entry.get("at") not in BEFORE_QUARTO + AFTER_QUARTO:
             _fail(path, _line_of(text, str(name)), f"filters: {name}: at: {entry.get('at')} is not supported by the "
                                                    f"built-in engine; {REFUSED_FILTER}")
         if not isinstance(name, str) or not name:
@@ -92,13 +98,14 @@ def _filters(config: dict, root: Path, path: Path, text: str) -> Filters:
             file = _inside(root, name, path, text, "a filter")
             if not file.is_file():
                 _fail(path, _line_of(text, name), f"filters: {name}: file not found")
-            current.append(file)
+            (after if isinstance(entry, dict) and entry.get("at") in AFTER_QUARTO else current).append(file)
             continue
         contributed = None if "." in Path(name).name else extension_filters(root, name)
         if contributed is None:
             _fail(path, _line_of(text, name), f"filters: {name}: neither a Lua filter nor an installed extension "
                                               f"(_extensions/{name}); the built-in engine runs only those; {REFUSED_FILTER}")
-        current.extend(contributed)
+        current.extend(contributed.before)
+        after.extend(contributed.after)
     return Filters(tuple(before), tuple(after))
 
 

@@ -23,8 +23,6 @@ local xref = {}
 local chapters = {}
 local root_prefix = ""
 local notebook_page = nil
-local data_files = {}
-local data_titles = {}
 local is_html = FORMAT:match("html") ~= nil
 local is_typst = FORMAT:match("typst") ~= nil
 
@@ -49,12 +47,6 @@ local function read_meta(meta)
   end
   if meta["briefing-root"] then
     root_prefix = pandoc.utils.stringify(meta["briefing-root"])
-  end
-  if meta["briefing-data-titles"] then
-    for path, title in pairs(meta["briefing-data-titles"]) do data_titles[path] = pandoc.utils.stringify(title) end
-  end
-  if meta["briefing-data-files"] then
-    for _, path in ipairs(meta["briefing-data-files"]) do data_files[pandoc.utils.stringify(path)] = true end
   end
   if meta["briefing-notebook"] then
     notebook_page = pandoc.utils.stringify(meta["briefing-notebook"])
@@ -511,74 +503,6 @@ local function Computed(span)
   return pandoc.Link(span.content, notebook_page .. "#" .. cell, "", pandoc.Attr("", { "computed" }, attributes))
 end
 
--- A data file named in the text or a caption (data/claims.csv) links to its download on the site.
-local function data_link(path)
-  return root_prefix .. path
-end
-
--- In prose and captions a data file is named in words, its package title ("the claims ledger" for
--- data/claims.csv), linked on the site to its download (the file's name in the link's title); a table
--- (an inventory of files) keeps the names.
-local function named(path)
-  local words = data_titles[path]
-  if not words then return nil end
-  if is_html then
-    return pandoc.Link(pandoc.Inlines(words), data_link(path), path)
-  end
-  return pandoc.Span(pandoc.Inlines(words))
-end
-
--- A Str naming a data file ("(data/claims.csv)."): the inlines that replace it, the file given by
--- make(path), or nil when it names no known file. Trailing punctuation is not part of the name.
-local function replace_path(text, make)
-  local lead, path, tail = text:match("^([%(%[\"]?)(data/[%w_%-%./]+)(.-)$")
-  if not path then return nil end
-  while path ~= "" and not data_files[path] and not data_titles[path] and path:match("[%.%)]$") do
-    tail = path:sub(-1) .. tail
-    path = path:sub(1, -2)
-  end
-  local made = make(path)
-  if not made then return nil end
-  local out = pandoc.List()
-  if lead ~= "" then out:insert(pandoc.Str(lead)) end
-  out:insert(made)
-  if tail ~= "" then out:insert(pandoc.Str(tail)) end
-  return out
-end
-
-local function name_link(path)
-  if is_html and data_files[path] then return pandoc.Link({ pandoc.Str(path) }, data_link(path)) end
-end
-
--- In a table (an inventory of files, a list of sources) a data file keeps its name, linked to its download.
-local NameLinks = {
-  traverse = "topdown",
-  Link = function(link) return link, false end,
-  Str = function(str)
-    local out = replace_path(str.text, name_link)
-    if out then return out, false end
-  end,
-}
-
-local DataLinks
-DataLinks = {
-  traverse = "topdown",
-  Link = function(link) return link, false end,
-  Table = function(tbl)
-    tbl.caption.long = pandoc.Blocks(tbl.caption.long):walk(DataLinks)
-    return tbl:walk(NameLinks), false
-  end,
-  Code = function(code)
-    local words = named(code.text)
-    if words then return words, false end
-    if is_html and data_files[code.text] then return pandoc.Link({ code }, data_link(code.text)), false end
-  end,
-  Str = function(str)
-    local out = replace_path(str.text, function(path) return named(path) or name_link(path) end)
-    if out then return out, false end
-  end,
-}
-
 -- Conditional content (https://quarto.org/docs/authoring/conditional.html): .content-visible and
 -- .content-hidden, with when-format / unless-format naming "html" or "typst" (or "pdf" for the PDF).
 local function format_matches(name)
@@ -626,7 +550,6 @@ return {
   { Header = Header, Link = LinkBare },
   { Div = Div },
   { Span = Computed, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
-  DataLinks,
   is_html and WrapTables or {},
   is_typst and { Str = Str } or {},
 }

@@ -401,11 +401,16 @@ def test_at_320_px_no_page_scrolls_sideways_and_the_top_bar_stays_at_hand(real_b
 
 
 def through_quarto_lua(source: str, to: str) -> str:
+    """``source`` through the filters as the built-in engine runs them for this project: the extension's
+    (before and after, by their ``at``) around the engine's own."""
     from briefing.render.pandoc import asset, pandoc_binary
+    from briefing.render.project import load_book
 
-    return subprocess.run([pandoc_binary(), "--from", "markdown", "--to", to, "--wrap", "none", "--lua-filter",
-                           str(asset("filters/quarto.lua"))], input=source, capture_output=True, text=True,
-                          check=True).stdout
+    filters = load_book(ROOT).filters
+    chain = [*filters.before, asset("filters/quarto.lua"), *filters.after]
+    return subprocess.run([pandoc_binary(), "--from", "markdown", "--to", to, "--wrap", "none",
+                           *[arg for f in chain for arg in ("--lua-filter", str(f))]],
+                          input=source, capture_output=True, text=True, check=True).stdout
 
 
 TABLE = ('::: {.briefing-table #tbl-x tbl-cap="Cap"}\n```{=html}\n<table><thead><tr><th>Table</th><th>Publisher</th>'

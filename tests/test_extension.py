@@ -32,7 +32,8 @@ def with_filters(tmp_path, filters, files=None):
 def test_the_project_declares_its_reader_features_as_a_quarto_extension():
     manifest = yaml.safe_load((ROOT / "_extensions/briefing/_extension.yml").read_text(encoding="utf-8"))
     assert manifest["contributes"]["filters"] == ["claim-links.lua", "figure-values.lua", "local-links.lua",
-                                                  {"path": "data-names.lua", "at": "post-quarto"}]
+                                                  {"path": "data-names.lua", "at": "post-quarto"},
+                                                  {"path": "tables.lua", "at": "post-quarto"}]
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
     assert config["filters"] == ["briefing"]
     assert config["project"]["pre-render"] == "_extensions/briefing/pre-render.py"

@@ -57,7 +57,7 @@ end
 local function named(path)
   local words = data_titles[path]
   if not words then return nil end
-  if is_html then
+  if is_html and data_files[path] then  -- linked where the site offers the download
     return pandoc.Link(pandoc.Inlines(words), data_link(path), path)
   end
   return pandoc.Span(title_inlines(words))

@@ -32,7 +32,10 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
 
 
 def copy_book(dest: Path) -> Path:
+    """A copy of the fixture book, with the project's extension installed as a project would have it (its
+    `_quarto.yml` names it: the reader features, tables that read among them)."""
     shutil.copytree(FIXTURE_BOOK, dest, ignore=shutil.ignore_patterns("_book", ".briefing-cache", "_notebooks"))
+    shutil.copytree(ROOT / "_extensions", dest / "_extensions", ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 

@@ -440,7 +440,8 @@ def test_11_execute_timeout_in_quarto_yml_applies_and_does_not_restamp(book_copy
     assert "executed " not in out
     edit(book_copy / "_quarto.yml", "  timeout: 300", "  timeout: soon")
     code, out, err = run_build(book_copy)
-    one_clear_error(code, err, "_quarto.yml:31: execute: timeout must be a finite number of seconds or false, not 'soon'")
+    line = (book_copy / "_quarto.yml").read_text(encoding="utf-8").splitlines().index("  timeout: soon") + 1
+    one_clear_error(code, err, f"_quarto.yml:{line}: execute: timeout must be a finite number of seconds or false, not 'soon'")
 
 
 def test_11_a_kernel_that_dies_is_named_by_the_cell_line(book_copy):

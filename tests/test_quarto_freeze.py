@@ -31,6 +31,20 @@ def chapters_reading(project: Path, name: str) -> set[str]:
     return found
 
 
+def change_one_exchange_rate(project: Path) -> None:
+    """One value of data/fx_rates.csv edited as an author would (7.1705 -> 7.1706), then declared with
+    `briefing check --rehash`."""
+    from briefing.data import rehash
+
+    fx = project / "data/fx_rates.csv"
+    rows = list(csv.reader(io.StringIO(fx.read_text(encoding="utf-8"))))
+    rows[1][rows[0].index("rate")] = "7.1706"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    fx.write_text(out.getvalue(), encoding="utf-8")
+    rehash(project / "data")
+
+
 def test_a_current_notebook_becomes_a_freeze_entry_quarto_accepts(project):
     from briefing.quarto.freeze import write_freeze
 
@@ -57,17 +71,10 @@ def test_a_current_notebook_becomes_a_freeze_entry_quarto_accepts(project):
 
 
 def test_a_data_edit_leaves_exactly_the_chapters_that_read_it_to_quarto(project):
-    from briefing.data import rehash
     from briefing.quarto.freeze import write_freeze
 
     write_freeze(project)
-    fx = project / "data/fx_rates.csv"
-    rows = list(csv.reader(io.StringIO(fx.read_text(encoding="utf-8"))))
-    rows[1][rows[0].index("rate")] = "7.1706"
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    fx.write_text(out.getvalue(), encoding="utf-8")
-    rehash(project / "data")
+    change_one_exchange_rate(project)
     done = write_freeze(project)
     stale = {Path(name).stem for name, what in done.items() if what != "frozen"}
     assert stale == chapters_reading(project, "data/fx_rates.csv") and "markets-and-money" in stale

@@ -46,20 +46,10 @@ def test_quarto_starts_no_kernel_when_the_notebooks_are_current(quarto_book):
 
 
 def test_after_a_data_edit_quarto_executes_exactly_the_chapters_that_read_it(tmp_path):
-    import csv
-    import io
-
-    from briefing.data import rehash
-    from test_quarto_freeze import chapters_reading
+    from test_quarto_freeze import change_one_exchange_rate, chapters_reading
 
     project = copy_project(tmp_path / "project")
-    fx = project / "data/fx_rates.csv"
-    rows = list(csv.reader(io.StringIO(fx.read_text(encoding="utf-8"))))
-    rows[1][rows[0].index("rate")] = "7.1706"
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    fx.write_text(out.getvalue(), encoding="utf-8")
-    rehash(project / "data")
+    change_one_exchange_rate(project)
     log = render(project)
     executed = set(re.findall(r"Executing '([\w-]+)\.quarto_ipynb'", log))
     assert executed == chapters_reading(project, "data/fx_rates.csv"), log[-2000:]

@@ -53,11 +53,10 @@ def _fenced(text: str, info: str) -> str:
 class FreezeWriter:
     """One chapter's freeze entry from its notebook (the chapter as parsed now, outputs from the record)."""
 
-    def __init__(self, chapter, notebook, defaults: dict, root: Path):
+    def __init__(self, chapter, notebook, defaults: dict):
         self.chapter = chapter
         self.nb = notebook
         self.defaults = defaults
-        self.root = Path(root)
         self.stem = Path(chapter.path).stem
         self.files_dir = f"{self.stem}_files"
         self.figures: dict[str, bytes] = {}
@@ -201,7 +200,7 @@ def write_freeze(root: Path) -> dict[str, str]:
             shutil.rmtree(folder, ignore_errors=True)
             done[name] = "to execute"
             continue
-        writer = FreezeWriter(chapter, merged, defaults, root)
+        writer = FreezeWriter(chapter, merged, defaults)
         payload = json.dumps(writer.entry(), indent=2, ensure_ascii=False).encode("utf-8")
         figures = folder / "figure-html"
         if figures.is_dir():

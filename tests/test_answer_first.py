@@ -350,7 +350,7 @@ def test_every_table_a_chapter_read_offers_its_excel_copy(real_book):
         expected = [["'" + cell if formula(cell) else cell for cell in row] for row in original]
         assert list(csv.reader(copy.read_bytes().decode("utf-8-sig").splitlines())) == expected, name
     page = lxml.html.parse(str(site / "chapters/training-cost.html")).getroot()
-    links = page.xpath('//ul[@class="data-read"]//a[@class="excel"]/@href')
+    links = page.xpath('//div[@class="data-read"]//a[@class="excel"]/@href')
     assert links and all((site / "chapters" / href).resolve().is_file() for href in links)
 
 

@@ -31,7 +31,7 @@ def with_filters(tmp_path, filters, files=None):
 
 def test_the_project_declares_its_reader_features_as_a_quarto_extension():
     manifest = yaml.safe_load((ROOT / "_extensions/briefing/_extension.yml").read_text(encoding="utf-8"))
-    assert manifest["contributes"]["filters"] == ["claim-links.lua", "figure-values.lua", "local-links.lua",
+    assert manifest["contributes"]["filters"] == ["claim-links.lua", "record.lua", "figure-values.lua", "local-links.lua",
                                                   {"path": "data-names.lua", "at": "post-quarto"},
                                                   {"path": "tables.lua", "at": "post-quarto"}]
     config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
@@ -116,3 +116,127 @@ def test_the_pdf_keeps_the_text_of_a_link_to_a_place_the_page_does_not_have():
     assert "t1-source-1" not in typst and "#super[1]" in typst
     assert "#link(<here>)[heading]" in typst and '#link("other.html#x")[a page]' in typst
     assert 'href="#t1-source-1"' in run("html")
+
+
+RECORD_SOURCE = """---
+briefing-input: chapters/prices.qmd
+briefing-pages:
+  chapters/prices.qmd:
+    notebook: ../notebooks/prices.html
+    last-changed: "Last changed in version 1.0.0 ([2026-12-02]{.nobr})."
+    data-read:
+      - {file: api_prices.csv, href: ../data/api_prices.csv, excel: ../data/excel/api_prices.csv, hash: "sha256:e82e"}
+      - {file: notes.md, href: "", excel: "", hash: "sha256:0f0f"}
+  chapters/other.qmd:
+    notebook: ../notebooks/other.html
+---
+
+# Prices [3%]{.computed data-cell="c1"}
+
+DeepSeek charges [3.7%]{.computed data-cell="c2" data-expr="share" data-rows="api_prices.csv rows 2-3"} of o1's price;
+[a phrase of many more words than a value]{.computed .sentence data-cell="c3"}; see [the [4]{.computed data-cell="c4"} prices](#x).
+"""
+
+
+def run_record(to: str, source: str = RECORD_SOURCE) -> str:
+    import subprocess
+
+    from briefing.render.pandoc import pandoc_binary
+
+    return subprocess.run([pandoc_binary(), "--from", "markdown", "--to", to, "--wrap", "none", "--lua-filter",
+                           str(ROOT / "_extensions/briefing/record.lua")], input=source, capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_the_record_filter_links_each_computed_value_to_its_notebook_cell_on_the_site_only():
+    import lxml.html
+
+    page = lxml.html.fromstring(run_record("html"))
+    value = page.xpath('//a[@class="computed"][@href="../notebooks/prices.html#c2"]')
+    assert [v.text_content() for v in value] == ["3.7%"]
+    assert value[0].get("data-expr") == "share" and value[0].get("data-rows") == "api_prices.csv rows 2-3"
+    marker = page.xpath('//a[@class="computed marker"]')[0]  # a phrase stays text, with a marker that is the link
+    assert marker.get("href") == "../notebooks/prices.html#c3" and marker.get("aria-label") == "Where this comes from"
+    assert "a phrase of many more words than a value" in " ".join(page.xpath("//p")[0].text_content().split())
+    assert not page.xpath("//h1//a[@class='computed']") and "Prices 3%" in page.xpath("//h1")[0].text_content()
+    assert not page.xpath('//a[@href="#x"]//a')  # no link inside a link
+    typst = run_record("typst")
+    assert "notebooks" not in typst and "3.7%" in typst
+
+
+def test_the_record_filter_ends_the_page_with_the_data_read_and_the_release_that_last_changed_it():
+    import lxml.html
+
+    page = lxml.html.fromstring(run_record("html"))
+    section = page.xpath('//*[@id="data-read"]')[0]
+    assert " ".join(section.text_content().split()).startswith("Data read by this chapter")
+    assert "unlisted" in section.get("class") and "unnumbered" in section.get("class")
+    items = page.xpath('//div[@class="data-read"]//li')
+    assert [i.xpath(".//a/@href") for i in items] == [["../data/api_prices.csv", "../data/excel/api_prices.csv"], []]
+    assert "sha256:0f0f" in items[1].text_content()  # a file the site does not offer: named, not linked
+    assert page.xpath('//p[contains(., "executed notebook")]/a/@href') == ["../notebooks/prices.html"]
+    assert page.xpath('//div[@class="last-changed"]//span[@class="nobr"]/text()') == ["2026-12-02"]
+    typst = run_record("typst")
+    assert "Last changed in version 1.0.0" in typst and "Data read" not in typst
+
+
+def test_the_record_filter_reads_its_page_by_the_chapter_it_renders():
+    """Under Quarto the metadata holds every page; a page not in it gets bare values and no foot."""
+    html = run_record("html", RECORD_SOURCE.replace("briefing-input: chapters/prices.qmd",
+                                                    "briefing-input: chapters/other.qmd"))
+    assert "../notebooks/other.html#c2" in html and "Data read" not in html and "Last changed" not in html
+    html = run_record("html", RECORD_SOURCE.replace("briefing-input: chapters/prices.qmd",
+                                                    "briefing-input: chapters/absent.qmd"))
+    assert 'class="computed"' not in html and "3.7%" in html
+
+
+def test_a_value_that_names_claims_keeps_its_claim_links_beside_its_marker():
+    """claim-links.lua runs before record.lua: a computed value naming claims becomes a phrase whose ids link
+    to their verdicts, with the marker that opens where it comes from (no link inside the value's link)."""
+    import subprocess
+
+    import lxml.html
+
+    from briefing.render.pandoc import pandoc_binary
+
+    source = RECORD_SOURCE.split("---\n\n")[0] + """briefing-claims:
+  C07: chapters/training-cost.qmd#verdict-c07
+---
+
+Two claims, [C07 and a longer list of words]{.computed data-cell="c9"}, are wrong.
+"""
+    filters = []
+    for name in yaml.safe_load((ROOT / "_extensions/briefing/_extension.yml").read_text())["contributes"]["filters"]:
+        if isinstance(name, str):
+            filters += ["--lua-filter", str(ROOT / "_extensions/briefing" / name)]
+    html = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "html", *filters], input=source,
+                          capture_output=True, text=True, check=True).stdout
+    page = lxml.html.fromstring(html)
+    assert page.xpath('//a[@class="claim-ref"]/@href') == ["chapters/training-cost.qmd#verdict-c07"]
+    assert page.xpath('//a[@class="computed marker"]/@href') == ["../notebooks/prices.html#c9"]
+    assert not page.xpath("//a//a")
+
+
+def test_a_table_note_left_as_raw_html_names_its_data_files_in_words():
+    """Quarto parses a table a chapter prints as HTML but leaves its source note as raw HTML beside it: the
+    note says "the article's text", linked to the download, as the built-in engine's page does."""
+    import subprocess
+
+    from briefing.render.pandoc import pandoc_binary
+
+    source = """---
+briefing-data-titles:
+  data/article-fr.txt: the article’s text
+briefing-data-files: [data/article-fr.txt]
+---
+
+```{=html}
+<div class="table-sources"><ol><li><span id="s-1"></span>French translation in data/article-fr.txt line 4.</li></ol></div>
+```
+"""
+    html = subprocess.run([pandoc_binary(), "--from", "markdown", "--to", "html", "--wrap", "none", "--lua-filter",
+                           str(ROOT / "_extensions/briefing/data-names.lua")], input=source, capture_output=True,
+                          text=True, check=True).stdout
+    assert ('French translation in <a href="data/article-fr.txt" title="data/article-fr.txt">the article’s text</a>'
+            ' line 4.') in html
+    assert '<span id="s-1"></span>' in html

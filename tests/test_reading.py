@@ -327,9 +327,13 @@ def test_each_chapter_lists_the_data_it_read_with_hashes(real_book):
 
     from briefing.render.notebook import data_reads
 
-    html = (real_book / "_book/chapters/training-cost.html").read_text(encoding="utf-8")
-    listed = re.findall(r'<li><a href="../data/([^"]+)"><code>[^<]+</code></a>(?: <a class="excel"[^>]*>.*?</a>)? '
-                        r'<code class="hash">(sha256:[0-9a-f]{64})</code></li>', html)
+    import lxml.html
+
+    page = lxml.html.fromstring((real_book / "_book/chapters/training-cost.html").read_bytes())
+    items = page.xpath('//*[@id="data-read"]//div[@class="data-read"]//li')
+    listed = [(item.xpath("./a/@href")[0].removeprefix("../data/"), item.xpath('./code[@class="hash"]/text()')[0])
+              for item in items]
+    assert all(item.xpath("./a/code/text()")[0] == name for item, (name, _) in zip(items, listed))
     nb = nbformat.read(real_book / "chapters/_notebooks/training-cost.ipynb", as_version=4)
     assert listed == data_reads(nb)
     assert {"training_runs.csv", "gpus.csv", "claims.csv"} <= {name for name, _ in listed}

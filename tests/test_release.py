@@ -16,7 +16,7 @@ import pytest
 
 from briefing.release import version as release_version
 from briefing.render.build import version_of
-from conftest import run_build
+from conftest import ROOT, run_build
 from test_diff import git, write
 
 CITATION = """cff-version: 1.2.0
@@ -49,7 +49,9 @@ def repo(tmp_path):
     git(repo, "init", "-q")
     write(repo, ".gitignore", "_book/\n.briefing-cache/\ndist/\n")
     write(repo, "_quarto.yml", "project:\n  type: book\nbook:\n  title: Editions\n  chapters:\n    - index.qmd\n"
-                               "    - chapters/a.qmd\n")
+                               "    - chapters/a.qmd\nfilters:\n  - briefing\n")
+    # the reader features (a chapter's last-changed line is one), installed as a project has them
+    shutil.copytree(ROOT / "_extensions", repo / "_extensions", ignore=shutil.ignore_patterns("__pycache__"))
     write(repo, "index.qmd", "# Editions {.unnumbered}\n\nA book.\n")
     write(repo, "chapters/a.qmd", "# A\n\n```{python}\nx = 6 * 7\n```\n\nThe answer is `{python} x`.\n")
     write(repo, "CITATION.cff", CITATION)

@@ -35,9 +35,10 @@ CHROME = {
     # what each engine adds around the content, which the comparison leaves out (XPath)
     "quarto": [".//nav", ".//script", ".//style", ".//button", _class("quarto-title-breadcrumbs"),
                _class("quarto-title-meta"), _class("anchorjs-link"), _class("page-navigation"),
-               _class("visually-hidden"), ".//*[@id='quarto-margin-sidebar']", _class("callout-icon-container")],
+               _class("visually-hidden"), ".//*[@id='quarto-margin-sidebar']", _class("callout-icon-container"),
+               _class("screen-reader-only"), ".//*[@aria-hidden='true']"],
     "builtin": [".//nav", ".//script", ".//style", ".//button", _class("page-nav"), _class("anchor"),
-                _class("header-anchor"), _class("visually-hidden"), _class("last-changed"), _class("skip-link"),
+                _class("header-anchor"), _class("visually-hidden"), _class("skip-link"),
                 ".//*[@aria-hidden='true']"],
 }
 NUMBER = re.compile(r"(?<![\w.])[−-]?\$?\d[\d,]*(?:\.\d+)?(?:%|×)?")

@@ -119,6 +119,12 @@ DataLinks = {
     tbl.caption.long = pandoc.Blocks(tbl.caption.long):walk(DataLinks)
     return tbl:walk(NameLinks), false
   end,
+  -- A table's source note that reached us as raw HTML (Quarto leaves it so beside the table it parses)
+  RawBlock = function(raw)
+    if not is_html or raw.format ~= "html" or not raw.text:find("data/", 1, true) then return nil end
+    if not raw.text:match("^%s*<div class=\"table%-sources\"") then return nil end
+    return pandoc.read(raw.text, "html").blocks:walk(DataLinks), false
+  end,
   Code = function(code)
     local words = named(code.text)
     if words then return words, false end

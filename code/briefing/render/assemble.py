@@ -69,6 +69,20 @@ class Assembled:
     citations: list[tuple[str, int]] = field(default_factory=list)
     chapter_id: str = ""
     images: dict[str, Path] = field(default_factory=dict)
+    last_changed: str = ""  # the release that last changed the chapter (markdown), "" when there is none
+    coverage: str = ""  # the book's lineage counts (markdown), on the page that shows them
+
+
+def title_of(chapter: Chapter) -> str | None:
+    """A chapter's title: its front matter's ``title``, or the text of its first ``# `` heading."""
+    if chapter.meta.get("title") is not None:
+        return str(chapter.meta["title"])
+    first = chapter.blocks[0] if chapter.blocks else None
+    if isinstance(first, Markdown):
+        match = HEADING.match(first.text.split("\n")[0])
+        if match and len(match.group("hashes")) == 1:
+            return match.group("text")
+    return None
 
 
 def inline_value(outputs: list) -> str:

@@ -79,22 +79,31 @@ def excel_path(name: str) -> str:
     return f"data/{EXCEL_FOLDER}/{name}"
 
 
+def site_files(data: Path) -> list[str]:
+    """The site paths :func:`write` publishes for the package at ``data``: each file, an Excel copy of each
+    CSV table, and the zip; none when ``data/`` holds no package."""
+    if not (data / DESCRIPTOR).is_file():
+        return []
+    out = []
+    for name in package_files(data):
+        out.append(f"data/{name}")
+        if name.endswith(".csv"):
+            out.append(excel_path(name))
+    return out + [ZIP_PATH]
+
+
 def write(staging: Path, data: Path) -> list[str]:
     """Copy the package into ``staging/data/``, write an Excel copy of each CSV table under
-    ``data/excel/`` and the package's zip; returns the site paths written."""
+    ``data/excel/`` and the package's zip; returns the site paths written (:func:`site_files`)."""
     if not (data / DESCRIPTOR).is_file():
         return []
     names = package_files(data)
     out = staging / "data"
-    written = []
     for name in names:
         make_dirs((out / name).parent)
         write_atomic(out / name, (data / name).read_bytes(), durable=False)
-        written.append(f"data/{name}")
         if name.endswith(".csv"):
             make_dirs((staging / excel_path(name)).parent)
             write_atomic(staging / excel_path(name), excel_copy((data / name).read_bytes()), durable=False)
-            written.append(excel_path(name))
     write_atomic(out / ZIP_NAME, zip_bytes(data, names), durable=False)
-    written.append(f"data/{ZIP_NAME}")
-    return written
+    return site_files(data)

@@ -89,6 +89,7 @@ def page(nb, *, chapter_title: str, chapter_href: str, chapter_file: str, ipynb_
         f"<title>{html.escape(title)} – {html.escape(book_title)}</title>\n"
         f'<meta name="briefing-root" content="{html.escape(root)}" />\n'
         f'<link rel="stylesheet" href="{css_href}" />\n'
+        f'<link rel="stylesheet" href="{html.escape(root)}site_libs/reader.css" />\n'
         f'<script src="{html.escape(root)}site_libs/reader.js" defer></script>\n</head>\n<body class="notebook-page">\n'
         f'<header class="topbar"><a class="book-title" href="{chapter_href}">← {html.escape(chapter_title)}</a></header>\n'
         '<main id="content" class="notebook">\n' + "\n".join(body) + "\n</main>\n</body>\n</html>\n"

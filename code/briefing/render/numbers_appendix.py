@@ -5,7 +5,7 @@ a PDF cannot. So the PDF ends with the same record in print: for every chapter, 
 verdict paragraphs rest on, each with its expression and its sources (publisher, title, the
 place in the document, primary or secondary, and the full URL); then, in small print, the stamp
 of each executed notebook (``chapters/_notebooks/NAME.ipynb``) and the SHA-256 of every data file
-it read. The appendix is a built-in-engine extra: real Quarto's PDF has no such appendix.
+it read. Under real Quarto the pre-render step writes it for the PDF too (:mod:`briefing.quarto.prerender`).
 """
 
 from __future__ import annotations
@@ -114,12 +114,13 @@ def source_lines(refs: list[Ref], documents: list[dict]) -> list[str]:
     return lines
 
 
-def markdown(pages, notebooks, letter: str) -> str:
-    """The appendix in Pandoc markdown; ``pages`` are (entry, page, title, number) in book order."""
+def markdown(pages, notebooks, letter: str | None) -> str:
+    """The appendix in Pandoc markdown; ``pages`` are (entry, page, title, number) in book order; ``letter``:
+    its appendix letter, or None where the book numbers its appendices itself (Quarto's Typst book)."""
     from briefing.sources import recorded_sources
 
     out = [
-        f"# [{letter}]{{.header-section-number}} {TITLE} {{#{ANCHOR} .chapter}}",
+        f"# [{letter}]{{.header-section-number}} {TITLE} {{#{ANCHOR} .chapter}}" if letter else f"# {TITLE} {{#{ANCHOR}}}",
         "",
         "Every number in this book was computed when it was built, from rows of the briefing's data, each of "
         "which names the document it was read in and where. For each chapter, this appendix gives the numbers "

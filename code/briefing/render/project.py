@@ -179,8 +179,9 @@ def _line_of(text: str, needle: str) -> int:
     return 1
 
 
-def load_book(root: Path) -> Book:
-    """Parse ``root/_quarto.yml`` into a Book, checking every chapter and the output folder."""
+def load_book(root: Path, check_output: bool = True) -> Book:
+    """Parse ``root/_quarto.yml`` into a Book, checking every chapter and (``check_output``: the built-in
+    engine, which replaces it) the output folder."""
     root = Path(root).resolve()
     path = root / "_quarto.yml"
     if not path.is_file():
@@ -243,7 +244,8 @@ def load_book(root: Path) -> Book:
     folders += [entry.path.parent for entry in entries if entry.path.parent != root]
     sources = [path, *(entry.path for entry in entries)] + [p for p in (bib_path, csl_path) if p]
     try:
-        output_path = check_output_dir(root, output_dir, sources, folders)
+        output_path = (check_output_dir(root, output_dir, sources, folders) if check_output
+                       else Path(os.path.normpath(root / output_dir)))
     except OutputFolderError as exc:
         _fail(path, _line_of(text, "output-dir" if "output-dir" in text else "project:"), str(exc))
     execute = _mapping(config, "execute", path, text)

@@ -31,7 +31,7 @@ from briefing.render.validation import PackageCheck
 from briefing.data import resource_titles
 from briefing.verdicts import verdict_links
 from briefing.render.warm import WarmKernels
-from briefing.render.site import READER_ASSETS, data_read_list, page_of, relative, root_prefix, sidebar
+from briefing.render.site import READER_ASSETS, markdown_lines, page_of, page_record, relative, root_prefix, sidebar
 
 
 TYPST_WORK = ".typst-work"
@@ -264,7 +264,9 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
                html_cache: Cache, reads: list[tuple[str, str]], data_files: list[str]):
     entry, page, _, _ = pages[index]
     meta = {
-        "briefing-notebook": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
+        "briefing-input": relpath(entry.path),
+        "briefing-pages": {relpath(entry.path): page_record(page, None if entry.path in GENERATED else entry.stem,
+                                                            reads, data_files, part.last_changed)},
         "briefing-data-files": data_files,
         "briefing-data-titles": resource_titles(book.root / "data"),
         "pagetitle": part.title,
@@ -277,6 +279,8 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "link-citations": True,
         "reference-section-title": "References",
     }
+    if part.coverage:
+        meta["briefing-coverage"] = markdown_lines(part.coverage)
     extra = ["--standalone", "--template", str(asset("templates/page.html")), "--mathml",
              "--section-divs", "--syntax-highlighting=none"]
     if book.html.get("toc", True):
@@ -298,7 +302,6 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "version": version.describe,
         "version-date": version.date,
         "notebook-href": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
-        "data-read": data_read_list(reads, relative(page, "data") + "/"),
         "data-zip": downloads.ZIP_PATH if downloads.ZIP_PATH in data_files else "",
     }
     if prev_entry:
@@ -361,7 +364,8 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
         elif entry.part and entry.part != part:
             title = f"```{{=typst}}\n#part[{entry.part}]\n```\n\n"
         part = entry.part
-        chunks.append(title + without_lineage(piece.markdown))
+        chunks.append(title + with_coverage(without_lineage(piece.markdown), piece.coverage)
+                      + last_changed_block(piece.last_changed))
     if book.typst.get("toc", True) and chunks:
         chunks[0] = with_contents(chunks[0])
     if not appendix:
@@ -426,6 +430,24 @@ CITATION = re.compile(r"(?<![\w@\\])@[\w]")
 """Something a citation could be; a fragment without one is converted without citeproc (a quarter of a
 second saved per fragment; a false positive only costs that quarter)."""
 LINEAGE_ATTRIBUTES = re.compile(r'\s+data-(?:sources|rows|names)="(?:[^"\\]|\\.)*"')
+
+
+COVERAGE_BLOCK = re.compile(r"^::: *\{#lineage-coverage\}\s*\n(?:.*\n)*?:::\s*$", re.M)
+
+
+def with_coverage(markdown: str, table: str) -> str:
+    """The PDF's part with the lineage counts in its ``{#lineage-coverage}`` div (the site's page gets them
+    through the record filter's metadata; the PDF's parts share one metadata, and the counts there would make
+    every part's cache key change with them)."""
+    if not table:
+        return markdown
+    return COVERAGE_BLOCK.sub(lambda _: f"::: {{#lineage-coverage}}\n{table}\n:::", markdown)
+
+
+def last_changed_block(line: str) -> str:
+    """The PDF's "last changed" line at the end of a chapter (on the site the extension's record filter
+    places it from the page's metadata; the PDF's parts are converted together, so it is written here)."""
+    return f"\n\n::: {{.last-changed}}\n{line}\n:::\n" if line else ""
 
 
 def without_lineage(markdown: str) -> str:
@@ -511,6 +533,20 @@ def assemble_book(book: Book, chapters: list[Chapter], notebooks: list, numbered
             for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers)]
 
 
+def changes_chapter(book: Book, describe: str, titles: list[tuple[Path, str]],
+                    overlay: dict[str, bytes] | None = None):
+    """The "What changed" page as a chapter of ``book`` and its notebook, or (None, None) for a book without a
+    version (:mod:`briefing.render.changes_page`)."""
+    page = changes_page.chapter(book.root, describe, titles, overlay)
+    return (page, nbmod.build_notebook(page)) if page is not None else (None, None)
+
+
+def changes_part(book: Book, page, nb, letter: str | None):
+    """The "What changed" page assembled, lettered ``letter`` like the appendices before it."""
+    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
+    return ChapterAssembler(page, nb, letter, f"{changes_page.STEM}.html", defaults, None, book.root).run()
+
+
 def add_changes_page(book: Book, version, chapters, notebooks, assembled, assembled_typst, overlay: dict[str, bytes]):
     """Close the book with the "What changed" page and end each chapter with the release that last
     changed it (:mod:`briefing.render.changes_page`); a book without a version is left as it is."""
@@ -519,41 +555,49 @@ def add_changes_page(book: Book, version, chapters, notebooks, assembled, assemb
     from briefing.render.project import Entry
 
     titles = [(entry.path, part.title) for entry, part in zip(book.entries, assembled)]
-    page = changes_page.chapter(book.root, version.describe, titles, overlay)
+    page, nb = changes_chapter(book, version.describe, titles, overlay)
     if page is None:
         return book, chapters, notebooks
     lines = {entry.path: changes_page.last_changed_line(book.root, entry.path, overlay) for entry in book.entries}
     for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
         for entry, part in zip(book.entries, parts):
-            line = lines[entry.path]
-            if line:
-                part.markdown = part.markdown.rstrip() + f"\n\n::: {{.last-changed}}\n{line}\n:::\n"
+            part.last_changed = lines[entry.path]
+        parts.append(changes_part(book, page, nb, numbers_appendix.next_letter([p.number for p in parts])))
     entry = Entry(path=page.path, part=None, appendix=True)
-    nb = nbmod.build_notebook(page)
-    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
-    for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
-        letter = numbers_appendix.next_letter([p.number for p in parts])  # lettered like the appendices before it
-        parts.append(ChapterAssembler(page, nb, letter, f"{changes_page.STEM}.html", defaults, None, book.root).run())
     GENERATED.add(page.path)
     return replace(book, entries=[*book.entries, entry]), [*chapters, page], [*notebooks, nb]
 
 
+def html_fragment(book: Book, part, page: str, site_pages: list[str]) -> str:
+    """A page made by the build (What changed) as the body of a site page at ``page``, converted as the
+    built-in engine converts its pages (the same filters), for a site whose chapters are at ``site_pages``."""
+    chapter_pages = {}
+    for entry, target in zip(book.entries, site_pages):
+        chapter_pages[entry.path.relative_to(book.root).as_posix()] = relative(page, target)
+        chapter_pages[entry.path.name] = relative(page, target)
+    meta = {
+        "briefing-root": root_prefix(page),
+        "briefing-chapters": chapter_pages,
+        "briefing-claims": verdict_links(book.root / "data"),
+        "briefing-data-titles": resource_titles(book.root / "data"),
+        "briefing-xref": {t.id: {"label": t.label, "href": "#" + t.id} for t in part.targets},
+    }
+    return run_pandoc(part.markdown, "html5", meta, {}, ["--section-divs", "--mathml", "--syntax-highlighting=none"],
+                      book.root, part.stem, filters=book.filters)
+
+
 GENERATED: set[Path] = set()
-COVERAGE_DIV = re.compile(r"^::: *\{#lineage-coverage\}\s*\n(?:.*\n)*?:::\s*$", re.M)
+COVERAGE_DIV = "{#lineage-coverage}"
 
 
-def add_coverage(book: Book, assembled, assembled_typst, notebooks):
-    """Count what the book prints by where it comes from (:mod:`briefing.coverage`) and put the counts in
-    the page that holds a ``::: {#lineage-coverage}`` div (the "Data and methods" appendix)."""
+def coverage_table(book: Book, notebooks) -> tuple:
+    """Count what the book prints by where it comes from (:mod:`briefing.coverage`): the report, and the
+    table the extension's record filter puts in the page that holds a ``::: {#lineage-coverage}`` div (the
+    "Data and methods" appendix)."""
     from briefing import coverage
 
     report = coverage.book([(entry.path.stem, nb) for entry, nb in zip(book.entries, notebooks)])
-    table = coverage.markdown(report)
-    for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
-        for part in parts:
-            if "{#lineage-coverage}" in part.markdown:
-                part.markdown = COVERAGE_DIV.sub(lambda _: f"::: {{#lineage-coverage}}\n{table}\n:::", part.markdown)
-    return report
+    return report, coverage.markdown(report)
 
 
 @dataclass
@@ -588,7 +632,10 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     overlay = {path.relative_to(root).as_posix(): payload for path, payload in payloads.items()}
     book, chapters, notebooks = add_changes_page(book, version, chapters, notebooks, assembled, assembled_typst,
                                                  overlay)
-    report = add_coverage(book, assembled, assembled_typst, notebooks)
+    report, coverage_markdown = coverage_table(book, notebooks)
+    for parts in {id(assembled): assembled, id(assembled_typst): assembled_typst}.values():
+        for part in parts:
+            part.coverage = coverage_markdown if COVERAGE_DIV in part.markdown else ""
     builder.say(f"lineage  {report.printed} values printed: {report.count('sourced')} from data rows, "
                 f"{report.count('article')} from the article, {report.count('none')} from no source, "
                 f"{len(report.lost)} lost; {report.table_cells} table cells, {report.cells['sourced']} from data rows")

@@ -42,24 +42,32 @@ def sidebar(book: Book, pages: list[tuple[Entry, str, str, str | None]], current
     return "\n".join(out)
 
 
-READER_ASSETS = ("reader.js", "search.js")
+READER_ASSETS = ("reader.css", "reader.js", "search.js")
+"""What every page of the site loads for the reader features, whichever engine made it (``site_libs/``)."""
 
 
-def data_read_list(reads: list[tuple[str, str]], data_href: str) -> str:
-    """The foot-of-page list of the data files a chapter read, each linked to its download, with its hash."""
-    if not reads:
-        return ""
-    from briefing.render.downloads import EXCEL_FOLDER
+def page_record(page: str, stem: str | None, reads: list[tuple[str, str]], data_files: list[str],
+                last_changed: str = "") -> dict:
+    """What the extension's record filter says at the foot of ``page`` (``briefing-pages`` in the metadata): the
+    executed notebook's page, the data files the chapter read (each linked to its download when the site offers
+    one, with the SHA-256 it had when read) and the release that last changed it. ``stem``: the chapter's
+    notebook, None for a page made by the build."""
+    from briefing.render.downloads import excel_path
 
-    def excel(path: str) -> str:
-        if not path.endswith(".csv"):
-            return ""
-        return (f' <a class="excel" href="{html.escape(data_href + EXCEL_FOLDER + "/" + path)}">'
-                f'for Excel<span class="visually-hidden"> ({html.escape(path)})</span></a>')
+    offered = set(data_files)
 
-    items = "\n".join(
-        f'<li><a href="{html.escape(data_href + path)}"><code>{html.escape(path)}</code></a>{excel(path)} '
-        f'<code class="hash">{html.escape(digest)}</code></li>'
-        for path, digest in reads
-    )
-    return f'<ul class="data-read">\n{items}\n</ul>'
+    def href(path: str) -> str:
+        return relative(page, path) if path in offered else ""
+
+    return {
+        "notebook": relative(page, f"notebooks/{stem}.html") if stem else "",
+        "data-read": [{"file": path, "href": href(f"data/{path}"), "excel": href(excel_path(path)), "hash": digest}
+                      for path, digest in reads],
+        "last-changed": last_changed,
+    }
+
+
+def markdown_lines(markdown: str) -> list[str]:
+    """Markdown blocks as metadata the extension's filters read back (the record filter's coverage table):
+    one code span per line, which keeps each line as written."""
+    return [f"`{line}`" if line else "" for line in markdown.split("\n")]

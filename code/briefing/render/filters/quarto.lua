@@ -14,15 +14,13 @@ What Quarto adds on top of Pandoc, for the built-in engine
 - links to .qmd chapters point to their rendered page (HTML) or heading (Typst);
 - image paths are made relative to the page (HTML);
 - headings get a link anchor (HTML);
-- inline computed values (.computed spans from the assembler) link to their cell
-  in the executed notebook's page and carry their expression (HTML); the PDF and
-  headings show the bare value.
+- (computed values, the data a chapter read and its last-changed line are the
+  extension's record filter, _extensions/briefing/record.lua, which Quarto runs too)
 ]]
 
 local xref = {}
 local chapters = {}
 local root_prefix = ""
-local notebook_page = nil
 local is_html = FORMAT:match("html") ~= nil
 local is_typst = FORMAT:match("typst") ~= nil
 
@@ -47,9 +45,6 @@ local function read_meta(meta)
   end
   if meta["briefing-root"] then
     root_prefix = pandoc.utils.stringify(meta["briefing-root"])
-  end
-  if meta["briefing-notebook"] then
-    notebook_page = pandoc.utils.stringify(meta["briefing-notebook"])
   end
 end
 
@@ -367,30 +362,13 @@ local function Str(s)
   return parts
 end
 
-local function is_computed(el)
-  return el.t == "Span" and el.classes:includes("computed")
-end
-
-local function bare_values(inlines)
-  return pandoc.Inlines(inlines):walk({
-    Span = function(span) if is_computed(span) then return span.content end end,
-  })
-end
-
--- A heading or a link shows its computed values bare (no link inside a link, none in the table of contents);
--- an HTML heading ends with an anchor to itself, which Pandoc leaves out of the table of contents.
+-- An HTML heading ends with an anchor to itself, which Pandoc leaves out of the table of contents.
 local function Header(header)
-  header.content = bare_values(header.content)
   if is_html and header.identifier ~= "" then
     header.content:insert(pandoc.Link({}, "#" .. header.identifier, "",
       pandoc.Attr("", { "anchor" }, { { "aria-label", "Link to this section" } })))
   end
   return header
-end
-
-local function LinkBare(link)
-  link.content = bare_values(link.content)
-  return link
 end
 
 -- A verdict badge: HTML keeps the span and its inline style; the PDF sets the same colours in a box.
@@ -407,11 +385,6 @@ local function Badge(span)
   return out
 end
 
--- A computed value links to its notebook cell and carries what its popup shows: the expression, the anchors
--- of its sources in the chapter's list, its data rows and the named values it rests on. A value composed as a
--- phrase is never one long link: it stays text, followed by a small marker that is the link.
-local LINEAGE_ATTRIBUTES = { "data-expr", "data-sources", "data-rows", "data-names" }
-
 -- Words in another language ([« … »]{lang="fr"}): HTML keeps the span's lang; the PDF sets them as that
 -- language, so the tagged PDF carries it too.
 local function Language(span)
@@ -424,25 +397,9 @@ local function Language(span)
   return out
 end
 
-local function Computed(span)
+local function Spans(span)
   if span.classes:includes("verdict-badge") then return Badge(span) end
-  if not is_computed(span) and span.attributes["lang"] then return Language(span) end
-  if not is_computed(span) then return nil end
-  if not is_html or not notebook_page then return span.content end
-  local cell = span.attributes["data-cell"] or ""
-  local attributes = {}
-  for _, name in ipairs(LINEAGE_ATTRIBUTES) do
-    if span.attributes[name] then attributes[#attributes + 1] = { name, span.attributes[name] } end
-  end
-  if span.classes:includes("sentence") then
-    attributes[#attributes + 1] = { "data-value", pandoc.utils.stringify(span.content) }
-    attributes[#attributes + 1] = { "aria-label", "Where this comes from" }
-    local out = pandoc.List(span.content)
-    out:insert(pandoc.Link({ pandoc.Span({ pandoc.Str("i") }, pandoc.Attr("", {}, { { "aria-hidden", "true" } })) },
-      notebook_page .. "#" .. cell, "", pandoc.Attr("", { "computed", "marker" }, attributes)))
-    return out
-  end
-  return pandoc.Link(span.content, notebook_page .. "#" .. cell, "", pandoc.Attr("", { "computed" }, attributes))
+  if span.attributes["lang"] then return Language(span) end
 end
 
 -- Conditional content (https://quarto.org/docs/authoring/conditional.html): .content-visible and
@@ -489,9 +446,9 @@ local WrapTables = {
 return {
   { Meta = function(meta) read_meta(meta) end },
   Conditional,
-  { Header = Header, Link = LinkBare },
+  { Header = Header },
   { Div = Div },
-  { Span = Computed, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
+  { Span = Spans, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
   is_html and WrapTables or {},
   is_typst and { Str = Str } or {},
 }

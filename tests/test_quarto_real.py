@@ -67,7 +67,76 @@ def test_quarto_names_data_files_in_words(quarto_book):
     page = (quarto_book / "_book/chapters/prices.html").read_text(encoding="utf-8")
     text = re.sub(r"<[^>]+>", "", page)
     assert "(the API price table)" in text and "(data/api_prices.csv)" not in text
-    assert 'href="data/api_prices.csv"' not in page  # no download to link to under Quarto yet: words, no link
+    assert 'href="../data/api_prices.csv" title="data/api_prices.csv">the API price table</a>' in page
+    assert (quarto_book / "_book/data/api_prices.csv").read_bytes() == (quarto_book / "data/api_prices.csv").read_bytes()
+
+
+def test_quartos_values_link_to_their_notebook_cells_and_its_pages_list_the_data_read(quarto_book):
+    """The record filter and the post-render step: every computed value reaches the cell that computed it, and
+    each chapter ends with the files its notebook records reading, as the built-in engine's pages do."""
+    import lxml.html
+    import nbformat
+
+    from briefing.render.notebook import data_reads
+
+    site = quarto_book / "_book"
+    pages = [p for p in site.rglob("*.html") if p.relative_to(site).parts[0] not in ("site_libs", "notebooks")]
+    linked = 0
+    for page in pages:
+        tree = lxml.html.fromstring(page.read_bytes())
+        for href in tree.xpath('//main//a[contains(@class, "computed")]/@href'):
+            target, _, anchor = href.partition("#")
+            notebook = lxml.html.fromstring((page.parent / target).resolve().read_bytes())
+            assert notebook.xpath("//*[@id=$id]", id=anchor), (page.name, href)
+            linked += 1
+    assert linked > 300, linked
+    tree = lxml.html.fromstring((site / "chapters/training-cost.html").read_bytes())
+    listed = [(i.xpath("./a/code/text()")[0], i.xpath('./code[@class="hash"]/text()')[0])
+              for i in tree.xpath('//*[@id="data-read"]//div[@class="data-read"]//li')]
+    nb = nbformat.read(quarto_book / "chapters/_notebooks/training-cost.ipynb", as_version=4)
+    assert listed == data_reads(nb)
+
+
+def test_quartos_data_and_methods_page_counts_what_the_book_prints(quarto_book):
+    from briefing.quarto.prerender import coverage_table
+
+    text = " ".join(re.sub(r"<[^>]+>", " ", (quarto_book / "_book/chapters/data-and-methods.html")
+                           .read_text(encoding="utf-8")).split())
+    assert "The counts are written here by the build" not in text
+    report = coverage_table(quarto_book)
+    assert "Numbers and values in the text" in report
+    printed = re.search(r"\| Numbers and values in the text \| ([\d,]+) \|", report).group(1)
+    assert f"Numbers and values in the text {printed} " in text
+
+
+def test_quartos_site_searches_and_shows_where_a_number_comes_from_from_file_urls(quarto_book):
+    """In Chromium, from file:// (no server): the search box finds a word of another chapter, and on a phone a
+    tap on a computed value opens its popup on screen."""
+    from test_site import CHROMIUM, CHROMIUM_FLAGS
+    from playwright.sync_api import sync_playwright
+
+    page_url = (quarto_book / "_book/chapters/prices.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+            page = phone.new_page()
+            page.goto(page_url)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing pushes the page sideways
+            page.locator(".search input").fill("Stargate")
+            page.locator(".search-results a").first.wait_for(timeout=10000)
+            assert "Markets and money" in page.locator(".search-results").inner_text()
+            page.keyboard.press("Escape")
+            value = page.locator("main a.computed").first
+            value.scroll_into_view_if_needed()
+            value.tap()
+            popup = page.locator(".popup:not([hidden])")
+            popup.wait_for(timeout=10000)
+            box = popup.bounding_box()
+            assert box["y"] >= 0 and box["y"] + min(box["height"], 120) <= 844, box
+            assert "Computed by" in popup.inner_text()
+        finally:
+            browser.close()
 
 
 def test_quarto_states_each_figures_values_in_its_alt_text(quarto_book):
@@ -103,7 +172,10 @@ def test_both_engines_number_the_same_references_and_figures(quarto_book, real_b
         assert not page["xrefs_only_builtin"] and not page["xrefs_only_quarto"], (name, page)
         assert page["figures"][0] == page["figures"][1], name
         assert page["features"]["claim links"][0] == page["features"]["claim links"][1], name
-        assert page["features"]["figure values"][0] == page["features"]["figure values"][1], name
+        for feature in ("figure values", "provenance on computed values", "search from file://",
+                        "verdict previews", "last-changed line"):
+            assert page["features"][feature][0] == page["features"][feature][1], (name, feature)
+    assert report["downloads"][0] == report["downloads"][1] > 0
 
 
 def test_quartos_pdf_builds_from_the_record_with_the_appendices(quarto_book):

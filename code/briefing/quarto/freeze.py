@@ -187,7 +187,7 @@ def write_freeze(root: Path) -> dict[str, str]:
 
     root = Path(root).resolve()
     set_root(root)
-    book = load_book(root)
+    book = load_book(root, check_output=False)
     values = nbmod.InputValues(root, {})
     defaults = {"echo": True, **book.execute}
     done = {}

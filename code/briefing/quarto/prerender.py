@@ -6,7 +6,15 @@ book; it reads the project again afterwards, so the metadata written here reache
 
 * ``briefing-claims``: where each claim's verdict is argued (:func:`briefing.verdicts.verdict_links`),
   which the claim-links filter turns into links;
-* ``briefing-data-titles``: what the text calls each data file (:func:`briefing.data.resource_titles`).
+* ``briefing-data-titles``: what the text calls each data file (:func:`briefing.data.resource_titles`);
+* ``briefing-data-files``: the data files the site offers for download (the post-render step writes them);
+* ``briefing-pages``: what the record filter says at the foot of each chapter (:func:`pages`);
+* ``briefing-coverage``: the lineage counts the "Data and methods" appendix shows (:func:`coverage_table`).
+
+It writes the PDF's generated appendices, "What changed between editions" and "Where the numbers come from",
+as Typst (``.briefing-cache/quarto/appendices.typ``, which ``_quarto.yml`` includes after the book's body,
+where Quarto's appendix numbering goes on: D, E), converted by the same functions and filters as the
+built-in engine's PDF (:func:`appendices_typst`).
 
 It also writes Quarto's ``_freeze/`` from the committed notebooks (:mod:`briefing.quarto.freeze`), so that
 Quarto executes only the chapters whose record is stale.
@@ -18,31 +26,128 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 METADATA = ".briefing-cache/quarto/metadata.yml"
+APPENDICES = ".briefing-cache/quarto/appendices.typ"
 
 
 def metadata(root: Path) -> dict:
     """The document metadata the extension's filters read, for the project at ``root``."""
     from briefing.data import resource_titles
+    from briefing.render.downloads import site_files
+    from briefing.render.site import markdown_lines
     from briefing.verdicts import verdict_links
 
     data = Path(root) / "data"
-    return {"briefing-claims": verdict_links(data), "briefing-data-titles": resource_titles(data)}
+    return {"briefing-claims": verdict_links(data), "briefing-data-titles": resource_titles(data),
+            "briefing-data-files": site_files(data), "briefing-pages": pages(root),
+            "briefing-coverage": markdown_lines(coverage_table(root))}
 
 
-def write_metadata(root: Path) -> Path:
-    """Write :data:`METADATA` (JSON, which is YAML), atomically and only when it changes."""
+def coverage_table(root: Path) -> str:
+    """What the book prints, by where it comes from, counted over the committed notebooks
+    (:func:`briefing.coverage.markdown`, as the built-in engine counts it)."""
+    from briefing import coverage
+    from briefing.render import notebook as nbmod
+    from briefing.render.project import load_book
+
+    root = Path(root).resolve()
+    book = load_book(root, check_output=False)
+    notebooks = [(entry.stem, nbmod.read_frozen(nbmod.notebook_path(root, entry.path))) for entry in book.entries]
+    return coverage.markdown(coverage.book([(stem, nb) for stem, nb in notebooks if nb is not None]))
+
+
+def pages(root: Path) -> dict[str, dict]:
+    """What the record filter says at the foot of each chapter's page (:func:`briefing.render.site.page_record`),
+    by the chapter's source, from its committed notebook. A chapter Quarto executes because its notebook is
+    stale is described by that notebook until ``briefing build`` records it again."""
+    from briefing.render import notebook as nbmod
+    from briefing.render.changes_page import last_changed_line
+    from briefing.render.downloads import site_files
+    from briefing.render.project import load_book
+    from briefing.render.site import page_of, page_record
+
+    root = Path(root).resolve()
+    book = load_book(root, check_output=False)
+    offered = site_files(root / "data")
+    out = {}
+    for entry in book.entries:
+        nb = nbmod.read_frozen(nbmod.notebook_path(root, entry.path))
+        reads = nbmod.data_reads(nb) if nb is not None else []
+        out[entry.path.relative_to(root).as_posix()] = page_record(
+            page_of(book, entry), entry.stem if nb is not None else None, reads, offered,
+            last_changed_line(root, entry.path))
+    return out
+
+
+def quarto_label(title: str) -> str:
+    """The label Quarto's Typst book gives a chapter: Pandoc's identifier for its title
+    (https://pandoc.org/MANUAL.html#extension-auto_identifiers): "Prices per token" -> "prices-per-token"."""
+    text = re.sub(r"[^\w\s.-]", "", title.lower())
+    text = re.sub(r"\s+", "-", text.strip())
+    return re.sub(r"^[^a-z]+", "", text) or "section"
+
+
+def appendices_typst(root: Path) -> str:
+    """The PDF's generated appendices as Typst: what changed since the last release (a project with a version)
+    and where the numbers come from, from the committed notebooks; chapter links point to Quarto's labels."""
+    from briefing.render import changes_page, numbers_appendix
+    from briefing.render import notebook as nbmod
+    from briefing.render.assemble import title_of
+    from briefing.render.build import version_of
+    from briefing.render.pandoc import run_pandoc
+    from briefing.render.project import load_book
+    from briefing.render.qmd import parse_chapter, set_root
+    from briefing.render.render import chapter_numbers
+    from briefing.verdicts import verdict_links
+
+    root = Path(root).resolve()
+    set_root(root)
+    book = load_book(root, check_output=False)
+    chapters = [parse_chapter(entry.path) for entry in book.entries]
+    titles = [(entry.path, title_of(chapter) or entry.stem) for entry, chapter in zip(book.entries, chapters)]
+    numbers = chapter_numbers(book, chapters)
+    parts = []
+    changes = changes_page.page_markdown(root, version_of(root).describe, titles)
+    if changes:
+        parts.append(changes)
+    shown, notebooks = [], []
+    for entry, (_, title), number in zip(book.entries, titles, numbers):
+        nb = nbmod.read_frozen(nbmod.notebook_path(root, entry.path))
+        if nb is not None:
+            shown.append((entry, None, title, number))
+            notebooks.append(nb)
+    parts.append(numbers_appendix.markdown(shown, notebooks, None))
+    labels = {}
+    for entry, (_, title) in zip(book.entries, titles):
+        labels[entry.path.relative_to(root).as_posix()] = quarto_label(title)
+        labels[entry.path.name] = quarto_label(title)
+    meta = {"briefing-chapters": labels, "briefing-claims": verdict_links(root / "data"), "lang": book.lang}
+    return run_pandoc("\n\n".join(parts), "typst", meta, {}, ["--syntax-highlighting=none"], root,
+                      "appendices (typst)", filters=book.filters)
+
+
+def write_if_changed(target: Path, payload: bytes) -> Path:
     from briefing.files import write_atomic
 
-    target = Path(root) / METADATA
-    payload = (json.dumps(metadata(root), indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
     if not target.is_file() or target.read_bytes() != payload:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, payload)
     return target
+
+
+def write_metadata(root: Path) -> Path:
+    """Write :data:`METADATA` (JSON, which is YAML), atomically and only when it changes."""
+    payload = (json.dumps(metadata(root), indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return write_if_changed(Path(root) / METADATA, payload)
+
+
+def write_appendices(root: Path) -> Path:
+    """Write :data:`APPENDICES`, atomically and only when it changes."""
+    return write_if_changed(Path(root) / APPENDICES, appendices_typst(root).encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(os.environ.get("QUARTO_PROJECT_DIR") or os.getcwd()).resolve()
     try:
         write_metadata(root)
+        write_appendices(root)
         done = write_freeze(root)
         stale = [name for name, what in done.items() if what != "frozen"]
         if stale:

@@ -84,7 +84,10 @@ def test_the_pre_render_step_writes_the_filters_metadata_under_the_cache_only(tm
     """What Quarto's pre-render gives the claim-links filter is what the built-in engine gives it."""
     import json
 
+    import nbformat
+
     from briefing.quarto.prerender import METADATA, write_metadata
+    from briefing.render.notebook import data_reads
     from briefing.verdicts import verdict_links
     from conftest import copy_project
 
@@ -96,6 +99,14 @@ def test_the_pre_render_step_writes_the_filters_metadata_under_the_cache_only(tm
     assert meta["briefing-claims"] == verdict_links(project / "data")
     assert meta["briefing-claims"]["C07"] == "/chapters/training-cost.qmd#verdict-c07"
     assert meta["briefing-data-titles"]["data/claims.csv"] == "the claims ledger"
+    prices = meta["briefing-pages"]["chapters/prices.qmd"]  # what the record filter ends the page with
+    nb = nbformat.read(project / "chapters/_notebooks/prices.ipynb", as_version=4)
+    assert [(r["file"], r["hash"]) for r in prices["data-read"]] == data_reads(nb)
+    assert prices["notebook"] == "../notebooks/prices.html"
+    assert prices["data-read"][0]["href"] == "../data/api_prices.csv" and "data/api_prices.csv" in meta["briefing-data-files"]
+    assert meta["briefing-coverage"][0] == "`| Values | Printed | From data rows | From the article | From no source |`"
+    assert meta["briefing-pdf-labels"]["prices.qmd"] == "prices-per-token"
+    assert "@deepseekv2" in meta["nocite"] and "@deepseekv3" in meta["nocite"]  # "2024a" and "2024b" in every chapter
     after = sorted(p.relative_to(project) for p in project.rglob("*") if ".briefing-cache" not in p.parts)
     assert after == [p for p in before if ".briefing-cache" not in p.parts]
 
@@ -240,3 +251,48 @@ briefing-data-files: [data/article-fr.txt]
     assert ('French translation in <a href="data/article-fr.txt" title="data/article-fr.txt">the article’s text</a>'
             ' line 4.') in html
     assert '<span id="s-1"></span>' in html
+
+
+def test_the_pdf_links_a_place_or_a_chapter_in_another_file_to_that_place_in_the_book():
+    """Quarto's PDF is one document, but it leaves a table's claim link ("/chapters/prices.qmd#verdict-c13") and a
+    link to a chapter ("chapters/prices.qmd") as links to files, and prints a table's HTML entities: in the PDF
+    they are links to the place, and the characters."""
+    import subprocess
+
+    from briefing.render.pandoc import pandoc_binary
+
+    source = """---
+briefing-pdf-labels:
+  prices.qmd: prices-per-token
+---
+
+# Prices per token {#prices-per-token}
+
+See [C13](/chapters/prices.qmd#verdict-c13), [the chapter](./chapters/prices.qmd), [a gone
+place](chapters/prices.qmd#nowhere) and the bank&#x27;s offer. [C13]{#verdict-c13}
+"""
+    typst = subprocess.run([pandoc_binary(), "--from", "markdown-raw_html", "--to", "typst", "--lua-filter",
+                            str(ROOT / "_extensions/briefing/local-links.lua")], input=source, capture_output=True,
+                           text=True, check=True).stdout
+    assert "#link(<verdict-c13>)[C13]" in typst and "#link(<prices-per-token>)[the chapter]" in typst
+    assert "bank\\'s offer" in " ".join(typst.split()) and "&" not in typst  # (Typst escapes the apostrophe)
+    assert '#link("chapters/prices.qmd#nowhere")' in typst  # a place the book lacks: left as it was
+
+
+def test_the_pre_render_step_writes_the_pdfs_generated_appendices_for_quarto(tmp_path):
+    """Quarto's PDF closes, as the built-in engine's does, with What changed and Where the numbers come from:
+    Typst headings that Quarto's appendix numbering letters, links to the book's own labels."""
+    import re
+
+    from briefing.quarto.prerender import APPENDICES, write_appendices
+    from conftest import copy_project
+
+    project = copy_project(tmp_path / "project")
+    typst = write_appendices(project).read_text(encoding="utf-8")
+    assert write_appendices(project) == project / APPENDICES
+    assert re.search(r"^= What changed between editions$", typst, re.M)
+    assert re.search(r"^= Where the numbers come from$", typst, re.M)
+    assert "carries no git history" in typst  # this copy has none: said in words
+    assert not re.search(r'#link\("[^"]*\.qmd', typst)  # a link to a chapter is a link to its heading
+    assert "[2 Reasoning performance: R1 against o1]" in typst  # each chapter numbered as the book numbers it
+    assert "AIME 2024" in typst  # the numbers the verdicts rest on, with their sources

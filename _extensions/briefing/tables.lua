@@ -1,6 +1,6 @@
 --[[
-Tables that read: numbers right-aligned, an empty cell printed "—", and in the PDF columns that share the width by
-the text they hold. It runs after the engine's own filters (`at: post-quarto`), on every table the page has,
+Tables that read: numbers right-aligned (and in the PDF the rest left-aligned), an empty cell printed "—", and in
+the PDF columns that share the width by the text they hold. It runs after the engine's own filters (`at: post-quarto`), on every table the page has,
 whether a chapter printed it as a DataFrame or wrote it in markdown.
 ]]
 
@@ -49,6 +49,8 @@ local function shape_columns(tbl, classes)
   for i = 1, n do
     if numeric[i] and filled[i] > 0 and (is_typst or not classes:includes("cards")) then
       tbl.colspecs[i] = { pandoc.AlignRight, tbl.colspecs[i][2] }
+    elseif is_typst and tbl.colspecs[i][1] == pandoc.AlignDefault then  -- Typst centres a figure's cells
+      tbl.colspecs[i] = { pandoc.AlignLeft, tbl.colspecs[i][2] }
     end
   end
   local own_widths = false

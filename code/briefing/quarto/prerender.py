@@ -9,7 +9,10 @@ book; it reads the project again afterwards, so the metadata written here reache
 * ``briefing-data-titles``: what the text calls each data file (:func:`briefing.data.resource_titles`);
 * ``briefing-data-files``: the data files the site offers for download (the post-render step writes them);
 * ``briefing-pages``: what the record filter says at the foot of each chapter (:func:`pages`);
-* ``briefing-coverage``: the lineage counts the "Data and methods" appendix shows (:func:`coverage_table`).
+* ``briefing-coverage``: the lineage counts the "Data and methods" appendix shows (:func:`coverage_table`);
+* ``briefing-pdf-labels``: the label of each chapter's heading in the PDF (:func:`pdf_labels`);
+* ``nocite``: every reference the book cites, so that each chapter's citations read as the book's
+  (:func:`book_citations`).
 
 It writes the PDF's generated appendices, "What changed between editions" and "Where the numbers come from",
 as Typst (``.briefing-cache/quarto/appendices.typ``, which ``_quarto.yml`` includes after the book's body,
@@ -44,7 +47,47 @@ def metadata(root: Path) -> dict:
     data = Path(root) / "data"
     return {"briefing-claims": verdict_links(data), "briefing-data-titles": resource_titles(data),
             "briefing-data-files": site_files(data), "briefing-pages": pages(root),
-            "briefing-coverage": markdown_lines(coverage_table(root))}
+            "briefing-coverage": markdown_lines(coverage_table(root)), "briefing-pdf-labels": pdf_labels(root),
+            **book_citations(root)}
+
+
+def pdf_labels(root: Path) -> dict[str, str]:
+    """The label of each chapter's heading in Quarto's PDF, by the chapter's file name (local-links.lua makes a
+    link to a chapter a link to its heading)."""
+    from briefing.render.assemble import title_of
+    from briefing.render.project import load_book
+    from briefing.render.qmd import parse_chapter, set_root
+
+    root = Path(root).resolve()
+    set_root(root)
+    book = load_book(root, check_output=False)
+    return {entry.path.name: quarto_label(title_of(parse_chapter(entry.path)) or entry.stem) for entry in book.entries}
+
+
+def book_citations(root: Path) -> dict:
+    """``nocite`` naming every reference the book cites, for each chapter: Quarto runs citeproc chapter by chapter,
+    and citeproc tells two works of one author and year apart ("DeepSeek-AI 2024a" and "2024b") only among the
+    references it sees; the built-in engine gives each page the same list (:func:`briefing.render.render_book`)."""
+    from briefing.render import notebook as nbmod
+    from briefing.render.project import load_book
+    from briefing.render.render import bib_keys, pandoc_citations
+
+    root = Path(root).resolve()
+    book = load_book(root, check_output=False)
+    keys = bib_keys(book.bibliography)
+    if not keys:
+        return {}
+    texts = []
+    for entry in book.entries:
+        texts.append(entry.path.read_text(encoding="utf-8"))
+        nb = nbmod.read_frozen(nbmod.notebook_path(root, entry.path))
+        for cell in nb.cells if nb is not None else []:
+            for output in cell.get("outputs", []):
+                markdown = output.get("data", {}).get("text/markdown")
+                if markdown:
+                    texts.append("".join(markdown) if isinstance(markdown, list) else markdown)
+    cited = pandoc_citations("\n\n".join(texts)) & keys
+    return {"nocite": " ".join(f"@{key}" for key in sorted(cited))} if cited else {}
 
 
 def coverage_table(root: Path) -> str:
@@ -101,7 +144,7 @@ def appendices_typst(root: Path) -> str:
     from briefing.render.pandoc import run_pandoc
     from briefing.render.project import load_book
     from briefing.render.qmd import parse_chapter, set_root
-    from briefing.render.render import chapter_numbers
+    from briefing.render.render import FRAGMENT_READER, chapter_numbers
     from briefing.verdicts import verdict_links
 
     root = Path(root).resolve()
@@ -127,7 +170,7 @@ def appendices_typst(root: Path) -> str:
         labels[entry.path.name] = quarto_label(title)
     meta = {"briefing-chapters": labels, "briefing-claims": verdict_links(root / "data"), "lang": book.lang}
     return run_pandoc("\n\n".join(parts), "typst", meta, {}, ["--syntax-highlighting=none"], root,
-                      "appendices (typst)", filters=book.filters)
+                      "appendices (typst)", reader=FRAGMENT_READER, filters=book.filters)
 
 
 def write_if_changed(target: Path, payload: bytes) -> Path:

@@ -38,7 +38,8 @@ def test_the_engines_chrome_is_left_out_and_the_content_compared_word_for_word()
 
 
 def test_a_changed_number_is_reported_with_the_words_before_it():
-    page = compare_engines.compare_page(BUILTIN, QUARTO.replace("$60.00", "$15.00").replace("Table 6.1", "Table 6.2"))
+    quarto = QUARTO.replace("</figure>", "</figure>\n" + LAST_CHANGED)
+    page = compare_engines.compare_page(BUILTIN, quarto.replace("$60.00", "$15.00").replace("Table 6.1", "Table 6.2"))
     assert page["numbers_only_builtin"] == ["$60.00"] and page["numbers_only_quarto"] == ["$15.00"]
     assert page["xrefs_only_builtin"] == ["Table 6.1"] and page["xrefs_only_quarto"] == ["Table 6.2"]
     assert any("against o1’s [built-in: $60.00 | quarto: $15.00" in d for d in page["differences"])

@@ -104,7 +104,8 @@ def test_the_pre_render_step_writes_the_filters_metadata_under_the_cache_only(tm
     assert [(r["file"], r["hash"]) for r in prices["data-read"]] == data_reads(nb)
     assert prices["notebook"] == "../notebooks/prices.html"
     assert prices["data-read"][0]["href"] == "../data/api_prices.csv" and "data/api_prices.csv" in meta["briefing-data-files"]
-    assert meta["briefing-coverage"][0] == "`| Values | Printed | From data rows | From the article | From no source |`"
+    assert meta["briefing-coverage"].startswith("` | Values | Printed | From data rows | From the article |")
+    assert "\\n\\n: What the book prints" in meta["briefing-coverage"]  # line breaks kept, blank lines too
     assert meta["briefing-pdf-labels"]["prices.qmd"] == "prices-per-token"
     assert "@deepseekv2" in meta["nocite"] and "@deepseekv3" in meta["nocite"]  # "2024a" and "2024b" in every chapter
     after = sorted(p.relative_to(project) for p in project.rglob("*") if ".briefing-cache" not in p.parts)

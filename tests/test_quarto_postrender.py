@@ -90,7 +90,7 @@ def test_quartos_pages_get_the_reader_features_and_every_value_reaches_its_noteb
             assert notebook.xpath("//*[@id=$id]", id=anchor), href
     assert (out / "notebooks/prices.ipynb").read_bytes() == (project / "chapters/_notebooks/prices.ipynb").read_bytes()
     notebook = lxml.html.fromstring((out / "notebooks/prices.html").read_bytes())
-    assert "6 Page prices" in notebook.xpath("//h1")[0].text_content()  # the chapter as its page names it
+    assert "6 Prices per token" in notebook.xpath("//h1")[0].text_content()  # the chapter as the book numbers it
 
 
 def test_quartos_site_offers_the_data_package_and_searches_its_pages(tmp_path):
@@ -129,16 +129,16 @@ def test_a_failing_post_render_step_says_so_in_one_line(tmp_path):
 
 
 def test_quartos_site_gets_the_what_changed_page_listed_after_the_appendices(tmp_path):
-    """The page the built-in engine closes the book with, in the chrome of Quarto's first page; every page's
-    sidebar lists it once, after the last chapter, however often the step runs."""
+    """The page the built-in engine closes the book with, lettered after the three appendices, in the chrome of
+    Quarto's first page; every page's sidebar lists it once, after the last chapter, however often the step runs."""
     project = copy_project(tmp_path / "project")
     out, _ = quarto_site(project)
     assert post_render(project, ["index.html"]).returncode == 0
     assert post_render(project, ["index.html"]).returncode == 0
     page = lxml.html.fromstring((out / "what-changed.html").read_bytes())
-    assert " ".join(page.xpath("//main//h1")[0].text_content().split()) == "A What changed between editions"
+    assert " ".join(page.xpath("//main//h1")[0].text_content().split()) == "D What changed between editions"
     assert "carries no git history" in page.xpath("//main")[0].text_content()  # a copy without git, said in words
-    assert page.xpath("//title/text()")[0].startswith("A What changed between editions – ")
+    assert page.xpath("//title/text()")[0].startswith("D What changed between editions – ")
     assert page.xpath('//a[contains(@class, "sidebar-link") and contains(@class, "active")]/@href') == ["what-changed.html"]
     for name, href in (("index.html", "what-changed.html"), ("chapters/prices.html", "../what-changed.html")):
         tree = lxml.html.fromstring((out / name).read_bytes())

@@ -184,4 +184,5 @@ def test_the_book_counts_what_it_prints_and_no_number_from_the_data_lost_its_row
     row = re.search(r"Numbers and values in the text</td>\s*((?:<td[^>]*>[^<]*</td>\s*){4})", html).group(1)
     printed = [int(x.replace(",", "")) for x in re.findall(r">([\d,]+)<", row)]
     assert printed == [summary["printed"], summary["sourced"], summary["article"], summary["none"]]
+    assert "<p>Every value computed from the data carries the rows it was computed from.</p>" in html  # not in the caption
     (ARTIFACTS / "lineage-coverage.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")

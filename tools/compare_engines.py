@@ -31,15 +31,22 @@ def _class(name: str) -> str:
     return f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
 
 
+CHAPTER_REFERENCES = ".//section[@id='bibliography']"
+"""The built-in engine ends a chapter that cites with its references; a Quarto book keeps them in its References
+appendix and in each citation's popup (the chapter's list is in the page, hidden). Where each engine puts the
+references is compared as a feature of its own, not as the chapter's text."""
+
 CHROME = {
     # what each engine adds around the content, which the comparison leaves out (XPath)
     "quarto": [".//nav", ".//script", ".//style", ".//button", _class("quarto-title-breadcrumbs"),
                _class("quarto-title-meta"), _class("anchorjs-link"), _class("page-navigation"),
                _class("visually-hidden"), ".//*[@id='quarto-margin-sidebar']", _class("callout-icon-container"),
-               _class("screen-reader-only"), ".//*[@aria-hidden='true']"],
+               _class("screen-reader-only"), ".//*[@aria-hidden='true']", ".//*[contains(@style, 'display: none')]",
+               # the book's cover on its first page (title, subtitle, description, author), whose own heading follows
+               ".//header[@id='title-block-header'][following-sibling::section[1][h1]]"],
     "builtin": [".//nav", ".//script", ".//style", ".//button", _class("page-nav"), _class("anchor"),
                 _class("header-anchor"), _class("visually-hidden"), _class("skip-link"),
-                ".//*[@aria-hidden='true']"],
+                ".//*[@aria-hidden='true']", CHAPTER_REFERENCES],
 }
 NUMBER = re.compile(r"(?<![\w.])[−-]?\$?\d[\d,]*(?:\.\d+)?(?:%|×)?")
 XREF = re.compile(r"\b(?:Figure|Table|Section|Chapter|Appendix|Equation)\s[A-Z0-9]+(?:\.\d+)*")
@@ -50,6 +57,7 @@ FEATURES = {
     "claim links": lambda html: 'class="claim-ref"' in html,
     "figure values": lambda html: 'class="figure-values"' in html,
     "last-changed line": lambda html: "Last changed in version" in html or "Not in a release yet" in html,  # needs git
+    "references at the chapter's end": lambda html: 'id="bibliography"' in html,
 }
 
 

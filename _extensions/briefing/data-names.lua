@@ -8,7 +8,7 @@ values are links (a name inside a link is left alone). Its metadata:
 
   briefing-data-titles:  {data/claims.csv: the claims ledger, ...}  (the package's resource titles)
   briefing-data-files:   [data/claims.csv, ...]  (the files the site offers for download; none under Quarto yet)
-  briefing-root:         the path from the page to the site's root ("../")
+  briefing-root:         the path from the page to the site's root ("../"; under Quarto, from the source's place)
 ]]
 
 local is_html = FORMAT:match("html") ~= nil
@@ -25,13 +25,26 @@ local function text_of(value)
   return pandoc.utils.stringify(value)
 end
 
+-- Under Quarto the page's depth in the site is its source's depth in the project.
+local function quarto_root()
+  if not (quarto and quarto.doc and quarto.doc.input_file and quarto.project and quarto.project.directory) then
+    return ""
+  end
+  local input, root = quarto.doc.input_file, quarto.project.directory
+  if input:sub(1, #root + 1) ~= root .. "/" then return "" end
+  local _, depth = input:sub(#root + 2):gsub("/", "")
+  return string.rep("../", depth)
+end
+
 local function read_meta(meta)
-  if meta["briefing-root"] then root_prefix = text_of(meta["briefing-root"]) end
+  root_prefix = meta["briefing-root"] and text_of(meta["briefing-root"]) or quarto_root()
   if meta["briefing-data-titles"] then
     for path, title in pairs(meta["briefing-data-titles"]) do data_titles[path] = text_of(title) end
   end
   if meta["briefing-data-files"] then
-    for _, path in ipairs(meta["briefing-data-files"]) do data_files[text_of(path)] = true end
+    -- Quarto rebases a metadata value that names an existing file to the page ("../data/claims.csv"): the
+    -- files are named from the project's root here, as the text names them
+    for _, path in ipairs(meta["briefing-data-files"]) do data_files[(text_of(path):gsub("^[%./]*data/", "data/"))] = true end
   end
 end
 

@@ -24,9 +24,8 @@ pre-render step writes them all to `metadata-files`):
         - {file: api_prices.csv, href: ../data/api_prices.csv, excel: ../data/excel/api_prices.csv,
            hash: "sha256:…"}
   briefing-input: chapters/prices.qmd          (the built-in engine; Quarto knows its input file)
-  briefing-coverage:                           (what the book prints, by where it comes from, counted over
-    - "`| Values | Printed | ...`"                every notebook, as the lines of a markdown table: the
-    - ...                                         ::: {#lineage-coverage} div shows it)
+  briefing-coverage: "` | Values | ...\n|:--|... `"  (what the book prints, by where it comes from, counted over
+                                                every notebook: the ::: {#lineage-coverage} div shows it)
 ]]
 
 local is_html = FORMAT:match("html") ~= nil
@@ -55,13 +54,12 @@ local function read_meta(meta)
   coverage = meta["briefing-coverage"]
 end
 
--- The counts come as the lines of a markdown table, each in a code span (a metadata string is read as inline
--- markdown, which would flatten the table and curl its dashes; a code span keeps a line as written).
+-- The counts come as markdown in one code span, its line breaks written "\n" (briefing.render.site.markdown_text:
+-- a metadata string is read as inline markdown, which would flatten the table).
 local function Coverage(div)
   if div.identifier ~= "lineage-coverage" or not coverage then return nil end
-  local lines = {}
-  for _, line in ipairs(coverage) do lines[#lines + 1] = text(line) end
-  div.content = pandoc.read(table.concat(lines, "\n"), "markdown").blocks
+  local encoded = text(coverage):gsub("\\(.)", function(c) return c == "n" and "\n" or c end)
+  div.content = pandoc.read(encoded, "markdown").blocks
   return div
 end
 

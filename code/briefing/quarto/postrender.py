@@ -111,33 +111,22 @@ def generated_page(template: str, heading: str, book_title: str, body: str) -> s
     return MAIN_CONTENT.sub(lambda m: m.group(1) + "\n" + SEARCH_BOX + "\n" + body + "\n" + m.group(2), page, count=1)
 
 
-def changes_page(root: Path, book, pages: list, out: Path) -> str | None:
-    """Write the "What changed" page into the Quarto site ``out`` and list it in every page's sidebar; returns
-    its path, or None for a project without a version."""
+def changes_page(root: Path, book, pages: list, out: Path, titles: list, letter: str) -> str | None:
+    """Write the "What changed" page (lettered ``letter``, after the appendices) into the Quarto site ``out`` and
+    list it in every page's sidebar; returns its path, or None for a project without a version."""
     from briefing.files import write_atomic
     from briefing.render import changes_page as changes
     from briefing.render.build import version_of
-    from briefing.render.numbers_appendix import next_letter
     from briefing.render.render import changes_chapter, changes_part, html_fragment
-    from briefing.render.site import relative
+    from briefing.render.site import page_of, relative
 
-    import lxml.html
-
-    titles, numbers = [], []
-    for entry, page in pages:
-        tree = lxml.html.fromstring((out / page).read_bytes())
-        title = tree.xpath('//main//h1//span[@class="chapter-title"]')
-        number = tree.xpath('//main//h1//span[@class="chapter-number"]')
-        titles.append((entry.path, " ".join((title[0] if title else tree.xpath("//main//h1")[0]).text_content().split())))
-        numbers.append(number[0].text_content().strip() if number and entry.appendix else None)
     version = version_of(root)
-    letter = next_letter(numbers)
     chapter, nb = changes_chapter(book, version.describe, titles)
     if chapter is None:
         return None
     part = changes_part(book, chapter, nb, letter)
     name = part.page
-    body = html_fragment(book, part, name, [page for _, page in pages])
+    body = html_fragment(book, part, name, [page_of(book, entry) for entry in book.entries])
     heading = f"{letter} {changes.TITLE}"
     template = (out / pages[0][1]).read_text(encoding="utf-8")
     last = pages[-1][1]
@@ -152,14 +141,6 @@ def changes_page(root: Path, book, pages: list, out: Path) -> str | None:
     return name
 
 
-def page_title(page: bytes) -> str:
-    """The chapter's heading as the page prints it ("3 Performance")."""
-    import lxml.html
-
-    heading = lxml.html.fromstring(page).xpath("//main//h1")
-    return " ".join(heading[0].text_content().split()) if heading else ""
-
-
 def finish_site(root: Path, out: Path) -> list[str]:
     """Give the Quarto site in ``out`` the reader features of the project at ``root``; returns what it wrote."""
     import shutil
@@ -168,14 +149,22 @@ def finish_site(root: Path, out: Path) -> list[str]:
     from briefing.render import downloads, notebook_page, previews, search
     from briefing.render import notebook as nbmod
     from briefing.render.output import make_dirs
-    from briefing.render.project import load_book
-    from briefing.render.qmd import set_root
+    from briefing.render.assemble import title_of
+    from briefing.render.numbers_appendix import next_letter
     from briefing.render.pandoc import asset
+    from briefing.render.project import load_book
+    from briefing.render.qmd import parse_chapter, set_root
+    from briefing.render.render import chapter_numbers
     from briefing.render.site import READER_ASSETS, page_of, relative, root_prefix
 
     root, out = Path(root).resolve(), Path(out).resolve()
     set_root(root)
     book = load_book(root, check_output=False)
+    chapters = [parse_chapter(entry.path) for entry in book.entries]
+    titles = [(entry.path, title_of(chapter) or entry.stem) for entry, chapter in zip(book.entries, chapters)]
+    numbers = chapter_numbers(book, chapters)  # as the book numbers them: "6", "A"
+    headings = {entry.path: f"{number} {title}" if number else title
+                for entry, number, (_, title) in zip(book.entries, numbers, titles)}
     pages = [(entry, page_of(book, entry)) for entry in book.entries if (out / page_of(book, entry)).is_file()]
     written = []
     libs = out / "site_libs"
@@ -199,7 +188,7 @@ def finish_site(root: Path, out: Path) -> list[str]:
         name = f"notebooks/{entry.stem}.html"
         write_atomic(out / "notebooks" / source.name, source.read_bytes(), durable=False)
         write_atomic(out / name, notebook_page.page(
-            nb, chapter_title=page_title((out / page).read_bytes()), chapter_href=relative(name, page),
+            nb, chapter_title=headings[entry.path], chapter_href=relative(name, page),
             chapter_file=entry.path.relative_to(root).as_posix(), ipynb_href=source.name,
             css_href=relative(name, "site_libs/briefing.css"), reads=nbmod.data_reads(nb),
             data_href=relative(name, "data") + "/", lang=book.lang, book_title=book.title,
@@ -207,7 +196,7 @@ def finish_site(root: Path, out: Path) -> list[str]:
         written += [f"notebooks/{source.name}", name]
     written += downloads.write(out, root / "data")
     site_pages = [page for _, page in pages]
-    changes = changes_page(root, book, pages, out) if pages else None
+    changes = changes_page(root, book, pages, out, titles, next_letter(numbers)) if pages else None
     generated = {changes} if changes else set()
     site_pages += sorted(generated)
     write_atomic(libs / "search-index.js", search.index_script(out, site_pages, generated), durable=False)

@@ -41,13 +41,13 @@ def metadata(root: Path) -> dict:
     """The document metadata the extension's filters read, for the project at ``root``."""
     from briefing.data import resource_titles
     from briefing.render.downloads import site_files
-    from briefing.render.site import markdown_lines
+    from briefing.render.site import markdown_text
     from briefing.verdicts import verdict_links
 
     data = Path(root) / "data"
     return {"briefing-claims": verdict_links(data), "briefing-data-titles": resource_titles(data),
             "briefing-data-files": site_files(data), "briefing-pages": pages(root),
-            "briefing-coverage": markdown_lines(coverage_table(root)), "briefing-pdf-labels": pdf_labels(root),
+            "briefing-coverage": markdown_text(coverage_table(root)), "briefing-pdf-labels": pdf_labels(root),
             **book_citations(root)}
 
 

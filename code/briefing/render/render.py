@@ -31,7 +31,7 @@ from briefing.render.validation import PackageCheck
 from briefing.data import resource_titles
 from briefing.verdicts import verdict_links
 from briefing.render.warm import WarmKernels
-from briefing.render.site import READER_ASSETS, markdown_lines, page_of, page_record, relative, root_prefix, sidebar
+from briefing.render.site import READER_ASSETS, markdown_text, page_of, page_record, relative, root_prefix, sidebar
 
 
 TYPST_WORK = ".typst-work"
@@ -280,7 +280,7 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "reference-section-title": "References",
     }
     if part.coverage:
-        meta["briefing-coverage"] = markdown_lines(part.coverage)
+        meta["briefing-coverage"] = markdown_text(part.coverage)
     extra = ["--standalone", "--template", str(asset("templates/page.html")), "--mathml",
              "--section-divs", "--syntax-highlighting=none"]
     if book.html.get("toc", True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import posixpath
 
 from briefing.render.project import Book, Entry
@@ -67,7 +68,11 @@ def page_record(page: str, stem: str | None, reads: list[tuple[str, str]], data_
     }
 
 
-def markdown_lines(markdown: str) -> list[str]:
-    """Markdown blocks as metadata the extension's filters read back (the record filter's coverage table):
-    one code span per line, which keeps each line as written."""
-    return [f"`{line}`" if line else "" for line in markdown.split("\n")]
+def markdown_text(markdown: str) -> str:
+    """Markdown blocks as a metadata value the extension's filters read back (the record filter's coverage
+    table). A metadata string is read as inline markdown, which would flatten a table and curl its dashes, and
+    Quarto merges a list's equal items (two blank lines would become one): so the text is one code span, which
+    keeps it as written, with each line break written ``\\n`` and each backslash ``\\\\``."""
+    body = markdown.replace("\\", "\\\\").replace("\n", "\\n")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", body)), default=0) + 1)
+    return f"{fence} {body} {fence}"

@@ -279,3 +279,16 @@ def test_a_quoted_sentence_carries_no_anchor_reference_or_link():
     quoted = [reader._plain(s) for s, _ in reader.sentences(chapter)]
     assert quoted == ["**\\[C07\\]** Inaccurate Costs are shown in a figure.",  # the sentence without a value is not quoted
                       "Wrong (2): Training at 1/50th (C07)"]
+
+
+def test_a_quoted_sentence_says_what_the_site_printed_of_words_written_per_format():
+    """index.qmd writes "[they close the table below]{.content-visible when-format="html"}[they are listed under
+    the table]{.content-hidden when-format="html"}": the What changed page quoted both, run together
+    ("the table belowthey are listed"). It quotes the site's words, the page's own medium."""
+    from briefing.diff import reader
+    from briefing.diff.edition import Chapter, Inline
+
+    text = ("# A\n\n`{python} n` are opinions; [they close the table below]{.content-visible when-format=\"html\"}"
+            "[they are listed under the table]{.content-hidden when-format=\"html\"}.\n")
+    chapter = Chapter("a", "chapters/a.qmd", [Inline("n", 3, "'14'")], text=text)
+    assert [reader._plain(s) for s, _ in reader.sentences(chapter)] == ["14 are opinions; they close the table below."]

@@ -30,6 +30,8 @@ QUARTO_PAGE = """<!DOCTYPE html>
 <a href="{dot}chapters/prices.html" class="sidebar-item-text sidebar-link active"><span class="menu-text">
 <span class="chapter-number">6</span>&nbsp; <span class="chapter-title">Prices per token</span></span></a>
 </div></li></ul></nav>
+<div id="quarto-margin-sidebar" class="sidebar margin-sidebar"><nav id="TOC" role="doc-toc" class="toc-active">
+<ul><li><a href="#sec-claim">The claim</a></li></ul></nav></div>
 <main class="content" id="quarto-document-content">
 <header id="title-block-header"><h1 class="title"><span class="chapter-number">6</span>&nbsp; {title}</h1></header>
 <section id="sec-claim" class="level2"><h2>The claim</h2>
@@ -138,6 +140,7 @@ def test_quartos_site_gets_the_what_changed_page_listed_after_the_appendices(tmp
     page = lxml.html.fromstring((out / "what-changed.html").read_bytes())
     assert " ".join(page.xpath("//main//h1")[0].text_content().split()) == "D What changed between editions"
     assert "carries no git history" in page.xpath("//main")[0].text_content()  # a copy without git, said in words
+    assert not page.xpath('//nav[@id="TOC"]')  # the first page's contents are not this page's
     assert page.xpath("//title/text()")[0].startswith("D What changed between editions – ")
     assert page.xpath('//a[contains(@class, "sidebar-link") and contains(@class, "active")]/@href') == ["what-changed.html"]
     for name, href in (("index.html", "what-changed.html"), ("chapters/prices.html", "../what-changed.html")):

@@ -154,9 +154,10 @@ def test_quarto_writes_only_its_output_and_the_cache(quarto_book):
     assert {a.split("/")[0] for a in added} <= {"_book", ".briefing-cache", ".quarto", "_freeze"}, sorted(added)[:20]
 
 
-def test_both_engines_number_the_same_references_and_figures(quarto_book, real_book):
-    """tools/compare_engines.py on the two books: the same chapter pages, cross-reference labels, figures and
-    claim links on every page. Its full report (what still differs, and why) is saved as a test artifact."""
+def test_both_engines_give_the_same_pages_text_numbers_and_reader_features(quarto_book, real_book):
+    """tools/compare_engines.py on the two books: the same pages, the same text and numbers on every page (the
+    engines' chrome left out), the same cross-reference labels, figures and reader features. Its full report is
+    saved as a test artifact."""
     import importlib.util
 
     from conftest import ARTIFACTS, ROOT
@@ -169,6 +170,8 @@ def test_both_engines_number_the_same_references_and_figures(quarto_book, real_b
     (ARTIFACTS / "engines-compared.md").write_text("\n".join(tool.report_lines(report)) + "\n", encoding="utf-8")
     assert report["pages_only_quarto"] == [] and report["pages_only_builtin"] == []
     for name, page in report["pages"].items():
+        assert page["differences"] == [] and page["text_ratio"] == 1.0, (name, page["differences"][:3])
+        assert not page["numbers_only_builtin"] and not page["numbers_only_quarto"], name
         assert not page["xrefs_only_builtin"] and not page["xrefs_only_quarto"], (name, page)
         assert page["figures"][0] == page["figures"][1], name
         assert page["features"]["claim links"][0] == page["features"]["claim links"][1], name
@@ -188,5 +191,30 @@ def test_quartos_pdf_builds_from_the_record_with_the_appendices(quarto_book):
     assert "Starting python3 kernel" not in result.stdout + result.stderr
     pdf = next((quarto_book / "_book").glob("*.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    for title in ("A. Data and methods", "B. Corrections", "C. References"):
+    for title in ("A. Data and methods", "B. Corrections", "C. References", "E. Where the numbers come from"):
         assert title in text, title
+    assert re.search(r"bank.s\s+offer", text) and "&#x27;" not in text  # a table's entities print as characters
+
+
+def test_briefing_build_with_quarto_publishes_the_site_and_the_pdf_with_the_reader_features(tmp_path, real_book):
+    """`briefing build --engine quarto`: Quarto renders both formats into a staging folder, its post-render step
+    finishes the site there, and the whole is published as `_book/` as the built-in engine publishes."""
+    project = copy_project(tmp_path / "project")
+    result = subprocess.run([sys.executable, "-m", "briefing.cli", "build", "--project", str(project), "--engine",
+                             "quarto"], capture_output=True, text=True, check=False, timeout=1800)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    book = project / "_book"
+    for name in ("index.html", "what-changed.html", "notebooks/prices.html", "site_libs/search-index.js",
+                 "site_libs/previews.js", "data/briefing-data.zip", ".briefing-build.json"):
+        assert (book / name).is_file(), name
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("compare_engines", ROOT / "tools/compare_engines.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    pdfs = [next(folder.glob("*.pdf")) for folder in (real_book / "_book", book)]
+    assert tool.appendices(pdfs[1]) == tool.appendices(pdfs[0]) == [
+        "A Data and methods", "B Corrections", "C References", "D What changed between editions",
+        "E Where the numbers come from"]

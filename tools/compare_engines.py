@@ -9,7 +9,8 @@ Compared, for every page both engines wrote: the visible text of the page's cont
 built-in engine's page chrome left out: navigation, breadcrumbs, title block, anchors), the numbers in
 it, the cross-reference labels ("Figure 8.1"), the figures; then the list of pages and the presence of
 each reader feature. A difference is reported with the words around it; the exit status is 0 whatever
-it finds (a report, not a test: tests/test_quarto_real.py holds the engines to it).
+it finds (a report, not a test: tests/test_quarto_real.py holds the engines to it). When both folders hold a
+PDF, it compares their page counts and the letters of their appendices.
 """
 
 from __future__ import annotations
@@ -136,7 +137,29 @@ def compare(builtin: Path, quarto: Path) -> dict:
                                              (quarto / name).read_text(encoding="utf-8"))
     report["downloads"] = [len(list((builtin / "data").glob("*.csv"))) if (builtin / "data").is_dir() else 0,
                            len(list((quarto / "data").glob("*.csv"))) if (quarto / "data").is_dir() else 0]
+    pdfs = [next(folder.glob("*.pdf"), None) for folder in (builtin, quarto)]
+    if all(pdfs):
+        report["pdf"] = {"pages": [pdf_pages(pdf) for pdf in pdfs], "appendices": [appendices(pdf) for pdf in pdfs]}
     return report
+
+
+APPENDIX_TITLES = ("Data and methods", "Corrections", "References", "What changed between editions",
+                   "Where the numbers come from")
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def appendices(pdf: Path) -> list[str]:
+    """The PDF's appendices as their headings letter them ("D What changed between editions"), in order."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found = {}
+    for title in APPENDIX_TITLES:
+        for match in re.finditer(rf"^\f?([A-H])\.?\s+{re.escape(title)}\s*$", text, re.M):
+            found.setdefault(title, f"{match.group(1)} {title}")
+    return sorted(found.values())
 
 
 def build_both(project: Path, work: Path) -> tuple[Path, Path]:
@@ -163,6 +186,10 @@ def report_lines(report: dict) -> list[str]:
         if report[key]:
             out.append(f"{label}: {', '.join(report[key])}")
     out.append(f"Data downloads (CSV files): built-in {report['downloads'][0]}, Quarto {report['downloads'][1]}")
+    if "pdf" in report:
+        pdf = report["pdf"]
+        out.append(f"PDF: built-in {pdf['pages'][0]} pages, Quarto {pdf['pages'][1]} pages")
+        out.append(f"PDF appendices: built-in {'; '.join(pdf['appendices'][0])}; Quarto {'; '.join(pdf['appendices'][1])}")
     out.append("")
     features = {}
     for name, page in report["pages"].items():

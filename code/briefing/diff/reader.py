@@ -21,6 +21,7 @@ LINK = re.compile(r"\[([^\[\]]*)\](?:\([^()\s]*\)|\{[^{}]*\})")
 ANCHORED = re.compile(r"\[(.+?)\]\{#[^}]*\}")
 NOTE = re.compile(r"\s*\((?:see )?-?@(?:fig|tbl|sec|eq)-[\w-]+\)|\s*\[-?@[^\]]+\]|\{#[^}]*\}")
 REFERENCE = re.compile(r"@(fig|tbl|sec|eq)-[\w-]+")
+CONDITIONAL = re.compile(r'\[([^\[\]]*)\]\{\.content-(visible|hidden)\s+(when|unless)-format="([\w-]+)"\}')
 KINDS = {"fig": "a figure", "tbl": "a table", "sec": "a section", "eq": "an equation"}
 LONGEST = 280
 MANY_CELLS = 8
@@ -92,10 +93,22 @@ def sentences(chapter: Chapter) -> list[tuple[str, list[str]]]:
     return out
 
 
+def _as_the_site_printed(text: str) -> str:
+    """Words written per format (https://quarto.org/docs/authoring/conditional.html) as the site printed them:
+    a span shown only in HTML kept, one hidden in HTML or shown only elsewhere dropped."""
+    def resolve(match: re.Match) -> str:
+        words, kind, condition, fmt = match.groups()
+        shown_in_html = (fmt == "html") == (condition == "when")
+        return words if shown_in_html == (kind == "visible") else ""
+
+    return CONDITIONAL.sub(resolve, text)
+
+
 def _quotable(sentence: str) -> str:
-    """A sentence fit to quote on another page: no anchors (ids stay on their chapter), a cross-reference in
-    parentheses or a citation dropped, another named by its kind ("a section describes …")."""
-    text = NOTE.sub("", ANCHORED.sub(r"\1", sentence)).strip()
+    """A sentence fit to quote on another page: words written per format as the site printed them, no anchors
+    (ids stay on their chapter), a cross-reference in parentheses or a citation dropped, another named by its
+    kind ("a section describes …")."""
+    text = NOTE.sub("", ANCHORED.sub(r"\1", _as_the_site_printed(sentence))).strip()
     while LINK.search(text):  # a link's words, not the link: the quote may be cut anywhere
         text = LINK.sub(r"\1", text)
     text = REFERENCE.sub(lambda m: KINDS[m.group(1)], text)

@@ -57,6 +57,7 @@ SIDEBAR_LINK = re.compile(r'(<a href="[^"]*" class="sidebar-item-text sidebar-li
 TITLE = re.compile(r"<title>.*?</title>", re.S)
 BREADCRUMBS = re.compile(r'(<ol class="breadcrumb">).*?(</ol>)', re.S)
 PAGE_NAVIGATION = re.compile(r'<nav class="page-navigation">.*?</nav>', re.S)
+PAGE_CONTENTS = re.compile(r'<nav id="TOC" role="doc-toc"[^>]*>.*?</nav>', re.S)
 MAIN_CONTENT = re.compile(r"(<main\b[^>]*>).*?(</main>)", re.S)
 
 
@@ -107,7 +108,7 @@ def generated_page(template: str, heading: str, book_title: str, body: str) -> s
     page = SIDEBAR_LINK.sub(r"\1\2", page)
     page = BREADCRUMBS.sub(lambda m: m.group(1) + f'<li class="breadcrumb-item">{html.escape(heading)}</li>'
                            + m.group(2), page)
-    page = PAGE_NAVIGATION.sub("", page)
+    page = PAGE_CONTENTS.sub("", PAGE_NAVIGATION.sub("", page))  # the template's, not this page's
     return MAIN_CONTENT.sub(lambda m: m.group(1) + "\n" + SEARCH_BOX + "\n" + body + "\n" + m.group(2), page, count=1)
 
 

@@ -1,7 +1,8 @@
 """The "What changed" page and each chapter's "last changed" line, made at build time from the
 releases (:mod:`briefing.release.history`) and ``briefing diff`` (:mod:`briefing.diff`).
 
-A built-in-engine extra, like the search index: real Quarto renders the book without it. The
+Both engines publish it: the built-in engine as the book's last page, real Quarto through the extension's
+post-render step (the site) and pre-render step (the PDF's appendix). The
 page closes the book (HTML and PDF): which edition this is, what a reader would see changed since
 the last release (when this edition is not one), the release that last changed each chapter, and
 the log of releases from ``CHANGELOG.md``. It reads only git and committed files, so one commit

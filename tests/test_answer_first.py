@@ -424,7 +424,7 @@ def test_number_columns_are_right_aligned_and_empty_cells_print_a_dash():
     assert re.search(r'<td style="text-align: right;">1,234</td>', html)
     assert "<td>—</td>" in html
     typst = through_quarto_lua(TABLE, "typst")
-    assert "align: (auto,auto,auto,right,)" in typst and "[---]" in typst
+    assert "align: (left,left,left,right,)" in typst and "[---]" in typst  # text left, as Typst would centre it
 
 
 def test_pdf_columns_share_the_width_by_their_text_and_a_number_column_stays_narrow():

@@ -26,7 +26,7 @@ from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
 from briefing.render.pdf import compile_pdf, edition_status, long_date, typst_date, typst_text
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
-from briefing.render import changes_page, downloads, notebook_page, numbers_appendix, previews, search
+from briefing.render import changes_page, downloads, features, notebook_page, numbers_appendix, previews, search
 from briefing.render.validation import PackageCheck
 from briefing.data import resource_titles
 from briefing.verdicts import verdict_links
@@ -618,6 +618,8 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
         early = builder.warm = start_warm(root)  # every chapter runs: let the server preload while we parse
     try:
         chapters = [parse_chapter(entry.path) for entry in book.entries]
+        for entry, chapter in zip(book.entries, chapters):
+            features.check(chapter, relpath(entry.path))  # what this engine would render wrong, refused by name
         notebooks, payloads = freeze_or_execute(builder, book, chapters, snapshot)
     finally:
         builder.progress.finish()

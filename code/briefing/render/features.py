@@ -1,0 +1,151 @@
+"""What of Quarto's authoring the built-in engine renders, and one line for the rest.
+
+Quarto's Authoring guide (https://quarto.org/docs/authoring/) names the features a chapter may use. The
+built-in engine renders some as Quarto renders them; a chapter that uses any other stops the build with one
+line naming the file, the line and the feature, and "render with Quarto (`briefing build --engine quarto`)
+or remove it", so that a book never renders wrong without saying so. :data:`FEATURES` is the list, with each
+feature's status; the README's table "What the built-in engine renders" is this list
+(``tests/test_features.py`` keeps them the same).
+
+The check reads a chapter's markdown as written, outside code blocks, and its cells' options; real Quarto
+never runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from briefing.render import BuildError
+
+RENDERED, REFUSED = "rendered", "refused"
+REFUSAL = "render with Quarto (`briefing build --engine quarto`) or remove it"
+GUIDE = "https://quarto.org/docs/"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature of Quarto's Authoring guide: its name, whether the built-in engine renders it, the guide's page,
+    and for a refused one how a chapter's markdown line (``pattern``) or a cell option (``options``) uses it."""
+
+    name: str
+    status: str
+    page: str
+    pattern: re.Pattern | None = None
+    options: tuple[str, ...] = ()
+    everywhere: bool = False  # Quarto expands shortcodes before it reads the markdown: in code too
+
+
+def _shortcode(name: str) -> re.Pattern:
+    return re.compile(r"(?<!\{)\{\{<\s*" + name + r"\b")
+
+
+SHORTCODE = {"everywhere": True}
+
+
+# Quarto's own div and span classes (its reserved prefixes), less those the engine renders.
+RESERVED_CLASS = re.compile(r"(?:^|[\s{])\.(?P<cls>(?:panel|column|quarto|cell|g-col|page-layout)-[\w-]+|grid|page-columns)\b")
+XREF_KINDS = ("thm", "lem", "cor", "prp", "cnj", "def", "exm", "exr", "sol", "rem", "alg", "lst")
+
+FEATURES: tuple[Feature, ...] = (
+    Feature("Callouts (note, tip, warning, important, caution), with a title", RENDERED, "authoring/callouts.html"),
+    Feature("Footnotes", RENDERED, "authoring/markdown-basics.html#footnotes"),
+    Feature("Citations and the bibliography", RENDERED, "authoring/citations.html"),
+    Feature("Cross-references to sections, and to figures and tables made by cells", RENDERED,
+            "authoring/cross-references.html"),
+    Feature("Figures from markdown images with an id (`![…](…){#fig-…}`)", RENDERED, "authoring/figures.html"),
+    Feature("Conditional content (`content-visible`, `content-hidden`; `when-format`, `unless-format`)", RENDERED,
+            "authoring/conditional.html"),
+    Feature("Folded code (`code-fold`, `code-summary`)", RENDERED, "output-formats/html-code.html#folding-code"),
+    Feature("Inline expressions (`` `{python} x` ``)", RENDERED, "computations/inline-code.html"),
+    Feature("Equations (TeX math)", RENDERED, "authoring/markdown-basics.html#equations"),
+    Feature("Equation labels and their cross-references (`{#eq-…}`, `@eq-…`)", REFUSED,
+            "authoring/cross-references.html#equations", re.compile(r"\{#eq-[\w-]+\}|(?<![\w@\\])@eq-\w")),
+    Feature("Table captions with an id on markdown tables (`: Caption {#tbl-…}`)", REFUSED,
+            "authoring/tables.html#cross-references", re.compile(r"^\s*(?:Table)?:\s.*\{#tbl-[\w-]+\}\s*$")),
+    Feature("Includes (`{{< include >}}`)", REFUSED, "authoring/includes.html", _shortcode("include"), **SHORTCODE),
+    Feature("Page breaks (`{{< pagebreak >}}`)", REFUSED, "authoring/markdown-basics.html#page-breaks",
+            _shortcode("pagebreak"), **SHORTCODE),
+    Feature("Metadata and variables (`{{< meta >}}`, `{{< var >}}`)", REFUSED, "authoring/variables.html",
+            _shortcode("(?:meta|var)"), **SHORTCODE),
+    Feature("Other shortcodes (`{{< … >}}`)", REFUSED, "extensions/shortcodes.html", re.compile(r"\{\{[<%]"), **SHORTCODE),
+    Feature("Tabsets (`panel-tabset`)", REFUSED, "output-formats/html-basics.html#tabsets",
+            re.compile(r"\.panel-tabset\b")),
+    Feature("Layout of figures and text (`layout-ncol`, `layout-nrow`, `layout`)", REFUSED,
+            "authoring/figures.html#complex-layouts", re.compile(r"[{\s]layout(?:-ncol|-nrow)?=|[{\s]layout-valign="),
+            ("layout", "layout-ncol", "layout-nrow")),
+    Feature("Margin content and page columns (`column-margin`, `column-page`, …)", REFUSED,
+            "authoring/article-layout.html", re.compile(r"\.column-[\w-]+"),
+            ("column", "fig-column", "tbl-column")),
+    Feature("Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)", REFUSED,
+            "authoring/article-layout.html#margin-captions", re.compile(r"[{\s](?:fig-|tbl-)?cap-location="),
+            ("cap-location", "fig-cap-location", "tbl-cap-location")),
+    Feature("Callout options (`collapse`, `appearance`, `icon`)", REFUSED, "authoring/callouts.html#collapse",
+            re.compile(r"\{[^}]*\.callout-[a-z]+[^}]*\b(?:collapse|appearance|icon)=")),
+    Feature("Diagrams (`{mermaid}`, `{dot}` cells)", REFUSED, "authoring/diagrams.html",
+            re.compile(r"^\s*(?:`{3,}|~{3,})\s*\{(?:mermaid|dot)\b")),
+    Feature("Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)", REFUSED,
+            "computations/execution-options.html", re.compile(r"^\s*`{3,}\s*\{(?!python\b|mermaid\b|dot\b|=)[\w-]+")),
+    Feature("Cross-references to theorems, listings and the like (`@thm-…`, `@lst-…`)", REFUSED,
+            "authoring/cross-references.html#theorems-and-proofs",
+            re.compile(r"(?<![\w@\\])@(?:" + "|".join(XREF_KINDS) + r")-\w|\{#(?:" + "|".join(XREF_KINDS) + r")-")),
+    Feature("Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)", REFUSED,
+            "authoring/markdown-basics.html#divs-and-spans", RESERVED_CLASS),
+)
+
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+CODE_SPAN = re.compile(r"(`+)(?!\{python\}).+?\1")
+
+
+def _uses(line: str, in_code: bool) -> Feature | None:
+    """The refused feature ``line`` uses; in a code block only a shortcode counts, and in a code span nothing but
+    a shortcode either (Quarto expands shortcodes first, everywhere: ``{{{< … >}}}`` escapes one)."""
+    text = line if FENCE.match(line) else CODE_SPAN.sub("", line)
+    for feature in FEATURES:
+        if feature.status != REFUSED or feature.pattern is None or (in_code and not feature.everywhere):
+            continue
+        if feature.pattern.search(line if feature.everywhere else text):
+            return feature
+    return None
+
+
+def refused_in(chapter) -> list[tuple[int, Feature]]:
+    """Each use of a refused feature in ``chapter`` (a parsed .qmd), by line, in order."""
+    from briefing.render.qmd import Cell, Markdown
+
+    found = []
+    for block in chapter.blocks:
+        if isinstance(block, Markdown):
+            fence = None
+            for offset, line in enumerate(block.text.split("\n")):
+                opener = FENCE.match(line)
+                closes = (fence is not None and opener is not None and opener.group(1)[0] == fence[0]
+                          and len(opener.group(1)) >= len(fence) and not line.strip().strip(fence[0]))
+                feature = _uses(line, in_code=fence is not None and not closes)
+                if feature:
+                    found.append((block.line + offset, feature))
+                if closes:
+                    fence = None
+                elif fence is None and opener:
+                    fence = opener.group(1)
+        elif isinstance(block, Cell):
+            for option in block.options:
+                for feature in FEATURES:
+                    if feature.status == REFUSED and option in feature.options:
+                        found.append((block.line + 1 + _option_line(block, option), feature))
+    return found
+
+
+def _option_line(cell, option: str) -> int:
+    for number, line in enumerate(getattr(cell, "option_lines", ()) or ()):
+        if line.lstrip("#| ").startswith(f"{option}:"):
+            return number
+    return 0
+
+
+def check(chapter, where: str) -> None:
+    """Stop at the first refused feature ``chapter`` uses: one line, ``where:line: the feature: what to do``."""
+    found = refused_in(chapter)
+    if found:
+        line, feature = found[0]
+        raise BuildError(f"{where}:{line}: {feature.name}: the built-in engine does not render it; {REFUSAL}")

@@ -1,0 +1,98 @@
+"""Quarto authoring on the built-in engine (issue 22): every feature of Quarto's Authoring guide is rendered as
+Quarto renders it or refused by name, in one line naming the file, the line and the feature, with a non-zero
+exit, no traceback and the last good output left as it was; never printed wrong. The README's table "What the
+built-in engine renders" is the engine's list (briefing.render.features.FEATURES)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from briefing.render import features
+from conftest import ROOT, copy_book, run_build
+
+# One use of each refused feature, as the Authoring guide writes it (https://quarto.org/docs/authoring/).
+USES = {
+    "Equation labels and their cross-references (`{#eq-…}`, `@eq-…`)": "$$ E = mc^2 $$ {#eq-energy}",
+    "Table captions with an id on markdown tables (`: Caption {#tbl-…}`)": ": A table {#tbl-simple}\n\n| a |\n|---|\n| 1 |",
+    "Includes (`{{< include >}}`)": "{{< include _inc.qmd >}}",
+    "Page breaks (`{{< pagebreak >}}`)": "{{< pagebreak >}}",
+    "Metadata and variables (`{{< meta >}}`, `{{< var >}}`)": "The title is {{< meta title >}}.",
+    "Other shortcodes (`{{< … >}}`)": "{{< video https://example.org/v.mp4 >}}",
+    "Tabsets (`panel-tabset`)": "::: {.panel-tabset}\n## One\nA\n## Two\nB\n:::",
+    "Layout of figures and text (`layout-ncol`, `layout-nrow`, `layout`)": "::: {layout-ncol=2}\nA\n\nB\n:::",
+    "Margin content and page columns (`column-margin`, `column-page`, …)": "::: {.column-margin}\nA note.\n:::",
+    "Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)":
+        "![A](a.svg){#fig-a cap-location=margin}",
+    "Callout options (`collapse`, `appearance`, `icon`)": "::: {.callout-note collapse=true}\nA\n:::",
+    "Diagrams (`{mermaid}`, `{dot}` cells)": "```{mermaid}\nflowchart LR\n  A --> B\n```",
+    "Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)": "```{r}\n1 + 1\n```",
+    "Cross-references to theorems, listings and the like (`@thm-…`, `@lst-…`)": "As @thm-main shows.",
+    "Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)":
+        "::: {.panel-sidebar}\nA\n:::",
+}
+
+
+def test_every_refused_feature_has_a_use_here_and_every_feature_a_status():
+    refused = {f.name for f in features.FEATURES if f.status == features.REFUSED}
+    assert set(USES) == refused
+    assert {f.status for f in features.FEATURES} == {features.RENDERED, features.REFUSED}
+
+
+@pytest.mark.parametrize("name", sorted(USES))
+def test_a_refused_feature_is_found_on_its_line_and_only_there(tmp_path, name):
+    from briefing.render.qmd import parse_chapter
+
+    path = tmp_path / "a.qmd"
+    path.write_text(f"# A\n\nSome text.\n\n{USES[name]}\n\nMore text.\n", encoding="utf-8")
+    found = features.refused_in(parse_chapter(path))
+    assert found and found[0] == (5, next(f for f in features.FEATURES if f.name == name)), found
+
+
+def test_a_feature_shown_as_code_is_not_a_use_but_a_shortcode_is_expanded_even_there():
+    """Quarto reads a class or an attribute in code as text, but expands a shortcode before it reads the
+    markdown, in code too (quarto-dev/quarto-cli#5902: only ``{{{< … >}}}`` escapes one)."""
+    from pathlib import Path
+
+    from briefing.render.qmd import Chapter, Markdown
+
+    text = ("# A\n\n````markdown\n::: {.panel-tabset}\n{{< include _inc.qmd >}}\n````\n\n"
+            "Write `{.column-margin}` for a note, and `{{< pagebreak >}}` breaks; {{{< var v >}}} is escaped.\n")
+    chapter = Chapter(path=Path("a.qmd"), meta={}, blocks=[Markdown(text, 1)])
+    found = [(line, feature.name.split(" (")[0]) for line, feature in features.refused_in(chapter)]
+    assert found == [(5, "Includes"), (8, "Page breaks")]
+
+
+def test_a_cell_option_quarto_lays_out_is_refused_on_its_line(tmp_path):
+    from briefing.render.qmd import parse_chapter
+
+    path = tmp_path / "a.qmd"
+    path.write_text("# A\n\n```{python}\n#| label: fig-a\n#| layout-ncol: 2\nprint(1)\n```\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="unknown cell option 'layout-ncol'"):
+        found = features.refused_in(parse_chapter(path))
+    assert [(line, f.name.split(" (")[0]) for line, f in found] == [(5, "Layout of figures and text")]
+
+
+def test_the_build_refuses_a_chapter_that_uses_one_in_one_line_and_keeps_the_last_good_output(tmp_path):
+    book = copy_book(tmp_path / "book")
+    assert run_build(book, "--to", "html")[0] == 0
+    before = {p: p.read_bytes() for p in (book / "_book").rglob("*") if p.is_file()}
+    chapter = book / "chapters/numbers.qmd"
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    lines.insert(3, "\n::: {.panel-tabset}\n## One\nA\n:::\n")
+    chapter.write_text("\n".join(lines), encoding="utf-8")
+    line = chapter.read_text(encoding="utf-8").split("\n").index("::: {.panel-tabset}") + 1
+    code, out, err = run_build(book, "--to", "html")
+    assert code != 0 and "Traceback" not in err
+    assert f"chapters/numbers.qmd:{line}: Tabsets (`panel-tabset`): the built-in engine does not render it; " \
+           f"render with Quarto (`briefing build --engine quarto`) or remove it" in err
+    assert len([l for l in err.splitlines() if "panel-tabset" in l]) == 1
+    assert {p: p.read_bytes() for p in (book / "_book").rglob("*") if p.is_file()} == before
+
+
+def test_the_readme_lists_what_the_built_in_engine_renders_as_the_engine_does():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### What the built-in engine renders", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    rows = re.findall(r"^\| (.+?) \| (rendered|refused) \|$", section, re.M)
+    assert rows == [(f.name, f.status) for f in features.FEATURES]

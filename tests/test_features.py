@@ -14,7 +14,6 @@ from conftest import ROOT, copy_book, run_build
 
 # One use of each refused feature, as the Authoring guide writes it (https://quarto.org/docs/authoring/).
 USES = {
-    "Equation labels and their cross-references (`{#eq-…}`, `@eq-…`)": "$$ E = mc^2 $$ {#eq-energy}",
     "Table captions with an id on markdown tables (`: Caption {#tbl-…}`)": ": A table {#tbl-simple}\n\n| a |\n|---|\n| 1 |",
     "Includes (`{{< include >}}`)": "{{< include _inc.qmd >}}",
     "Page breaks (`{{< pagebreak >}}`)": "{{< pagebreak >}}",
@@ -96,3 +95,44 @@ def test_the_readme_lists_what_the_built_in_engine_renders_as_the_engine_does():
     section = text.split("### What the built-in engine renders", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     rows = re.findall(r"^\| (.+?) \| (rendered|refused) \|$", section, re.M)
     assert rows == [(f.name, f.status) for f in features.FEATURES]
+
+
+EQUATIONS = """
+
+## Energy {#sec-energy}
+
+Mass and energy are one (@eq-energy), and a sum can run over several lines (@eq-sum):
+
+$$ E = mc^2 $$ {#eq-energy}
+
+$$
+S = \\sum_{i=1}^{n} x_i
+$$ {#eq-sum}
+
+An unlabelled one stays as it is: $$ a^2 + b^2 = c^2 $$
+"""
+
+
+def test_labelled_equations_are_numbered_per_chapter_and_referenced_as_quarto_does(tmp_path):
+    """https://quarto.org/docs/authoring/cross-references.html#equations: "$$ … $$ {#eq-energy}" is numbered
+    "(N.1)" after the equation, in chapter N, and "@eq-energy" reads "Equation N.1", a link to it; in the PDF
+    too."""
+    import subprocess
+
+    import lxml.html
+
+    book = copy_book(tmp_path / "book")
+    chapter = book / "chapters/numbers.qmd"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + EQUATIONS, encoding="utf-8")
+    code, out, err = run_build(book)
+    assert code == 0, err
+    page = lxml.html.parse(str(book / "_book/chapters/numbers.html")).getroot()
+    number = page.xpath('//h1//span[@class="header-section-number"]/text()')[0]
+    energy = page.xpath('//span[@id="eq-energy"]//annotation/text()')
+    assert energy == [f"E = mc^2 \\qquad({number}.1)"]
+    assert page.xpath('//span[@id="eq-sum"]//annotation/text()')[0].endswith(f"\\qquad({number}.2)")
+    links = {a.text_content(): a.get("href") for a in page.xpath('//a[starts-with(@href, "#eq-")]')}
+    assert links == {f"Equation {number}.1": "#eq-energy", f"Equation {number}.2": "#eq-sum"}
+    pdf = next((book / "_book").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert f"Equation {number}.1" in text and f"({number}.1)" in text and f"({number}.2)" in text

@@ -27,6 +27,8 @@ MD_IMAGE = re.compile(r"(?P<head>!\[(?:[^\]\\]|\\.)*\]\()(?P<src><[^>]*>|[^)\s]+
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
 XREF = re.compile(r"(?<![\w@\\])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
+EQUATION = re.compile(r"^\s*\$\$(?P<tex>.+?)\$\$\s*\{#(?P<id>eq-[\w-]+)\}\s*$")
+EQUATION_CLOSE = re.compile(r"^(?P<tex>.*?)\$\$\s*(?:\{#(?P<id>eq-[\w-]+)\})?\s*$")
 CITE = re.compile(r"(?<![\w@\\])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
 # What Pandoc's markdown reader never parses as a citation: code spans, autolinks and raw HTML
 # tags, link and image destinations, reference-link definitions (checked against pandoc 3.9's AST
@@ -228,12 +230,12 @@ class ChapterAssembler:
         self.defaults = defaults
         self.stem = chapter.path.stem
         self.out = Assembled(stem=self.stem, page=page, title="", number=number, markdown="")
-        self.counters = counters if counters is not None else {"fig": 0, "tbl": 0}
+        self.counters = counters if counters is not None else {"fig": 0, "tbl": 0, "eq": 0}
         self.section_counter = [0] * 6
         self.title_block = None
 
     def _next(self, kind: str) -> str:
-        self.counters[kind] += 1
+        self.counters[kind] = self.counters.get(kind, 0) + 1
         n = self.counters[kind]
         return f"{self.number}.{n}" if self.number else str(n)
 
@@ -285,14 +287,37 @@ class ChapterAssembler:
         number = f"[{self.number}]{{.header-section-number}} " if self.number else ""
         return f"# {number}{title} {{#{chapter_id} .chapter}}"
 
+    def _equation(self, tex: str, ident: str) -> str:
+        """A labelled display equation as Quarto renders it: its number set after it, "(3.1)", and an anchor that
+        ``@eq-…`` links to as "Equation 3.1" (https://quarto.org/docs/authoring/cross-references.html#equations)."""
+        number = self._next("eq")
+        self.out.targets.append(Target(ident, "eq", f"Equation {number}", self.page))
+        return f"[$${tex.strip()} \\qquad({number})$$]{{#{ident}}}"
+
     def _markdown(self, text: str, first_line: int, values) -> str:
         lines = text.split("\n")
         result = []
         div_depth = 0
+        equation: list[str] | None = None  # the lines of a display equation opened and not yet closed
         for offset, (line, in_code) in enumerate(_fences(lines)):
             number = first_line + offset
             if in_code:
                 result.append(line)
+                continue
+            if equation is not None:
+                equation.append(line)
+                closed = EQUATION_CLOSE.match(line)
+                if closed:
+                    tex = "\n".join([equation[0].split("$$", 1)[1], *equation[1:-1], closed.group("tex")])
+                    result.append(self._equation(tex, closed.group("id")) if closed.group("id") else "\n".join(equation))
+                    equation = None
+                continue
+            one = EQUATION.match(line)
+            if one:
+                result.append(self._equation(one.group("tex"), one.group("id")))
+                continue
+            if line.lstrip().startswith("$$") and line.count("$$") == 1:
+                equation = [line]
                 continue
             div = DIV_FENCE.match(line)
             if div:
@@ -312,6 +337,8 @@ class ChapterAssembler:
                 if not XREF.match(visible, m.start()):
                     self.out.citations.append((m.group("key"), number))
             result.append(line)
+        if equation is not None:
+            result.extend(equation)
         return "\n".join(result)
 
     def _image(self, match, line: int) -> str:

@@ -527,7 +527,7 @@ def typst_fragments(builder, book: Book, chunks: list[str], meta: dict, extra: l
 def assemble_book(book: Book, chapters: list[Chapter], notebooks: list, numbered: bool) -> list[Assembled]:
     """Every chapter as Pandoc markdown; ``numbered`` follows the format's ``number-sections``."""
     numbers = chapter_numbers(book, chapters) if numbered else [None] * len(chapters)
-    shared = None if numbered else {"fig": 0, "tbl": 0}
+    shared = None if numbered else {"fig": 0, "tbl": 0, "eq": 0}
     defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
     return [ChapterAssembler(chapter, nb, number, page_of(book, entry), defaults, shared, book.root).run()
             for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers)]

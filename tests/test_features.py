@@ -16,8 +16,8 @@ from conftest import ROOT, copy_book, run_build
 USES = {
     "Table captions with an id on markdown tables (`: Caption {#tbl-…}`)": ": A table {#tbl-simple}\n\n| a |\n|---|\n| 1 |",
     "Includes (`{{< include >}}`)": "{{< include _inc.qmd >}}",
-    "Page breaks (`{{< pagebreak >}}`)": "{{< pagebreak >}}",
-    "Metadata and variables (`{{< meta >}}`, `{{< var >}}`)": "The title is {{< meta title >}}.",
+    "A page break within a line of text": "Here {{< pagebreak >}} there.",
+    "Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)": "Write `{{< var v >}}`.",
     "Other shortcodes (`{{< … >}}`)": "{{< video https://example.org/v.mp4 >}}",
     "Tabsets (`panel-tabset`)": "::: {.panel-tabset}\n## One\nA\n## Two\nB\n:::",
     "Layout of figures and text (`layout-ncol`, `layout-nrow`, `layout`)": "::: {layout-ncol=2}\nA\n\nB\n:::",
@@ -57,10 +57,10 @@ def test_a_feature_shown_as_code_is_not_a_use_but_a_shortcode_is_expanded_even_t
     from briefing.render.qmd import Chapter, Markdown
 
     text = ("# A\n\n````markdown\n::: {.panel-tabset}\n{{< include _inc.qmd >}}\n````\n\n"
-            "Write `{.column-margin}` for a note, and `{{< pagebreak >}}` breaks; {{{< var v >}}} is escaped.\n")
+            "Write `{.column-margin}` for a note, and `{{< pagebreak >}}` breaks.\n")
     chapter = Chapter(path=Path("a.qmd"), meta={}, blocks=[Markdown(text, 1)])
     found = [(line, feature.name.split(" (")[0]) for line, feature in features.refused_in(chapter)]
-    assert found == [(5, "Includes"), (8, "Page breaks")]
+    assert found == [(5, "Shortcodes in code"), (8, "Shortcodes in code")]
 
 
 def test_a_cell_option_quarto_lays_out_is_refused_on_its_line(tmp_path):
@@ -136,3 +136,33 @@ def test_labelled_equations_are_numbered_per_chapter_and_referenced_as_quarto_do
     pdf = next((book / "_book").glob("*.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert f"Equation {number}.1" in text and f"({number}.1)" in text and f"({number}.2)" in text
+
+
+def test_page_breaks_metadata_and_variables_render_as_quarto_renders_them(tmp_path):
+    """https://quarto.org/docs/authoring/variables.html and markdown-basics.html#page-breaks: a value from the
+    chapter's front matter, from _quarto.yml (a dotted key) and from _variables.yml is printed in place; a page
+    break starts a new page in the PDF and prints nothing on the site; a key with no value stops the build."""
+    import subprocess
+
+    book = copy_book(tmp_path / "book")
+    (book / "_variables.yml").write_text("desk:\n  name: The second desk\nversion: 3\n", encoding="utf-8")
+    chapter = book / "chapters/numbers.qmd"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text + "\n\nChecked by {{< var desk.name >}} (round {{< var version >}}) for "
+                       "{{< meta book.title >}}.\n\n{{< pagebreak >}}\n\nAfter the break.\n", encoding="utf-8")
+    code, out, err = run_build(book)
+    assert code == 0, err
+    page = (book / "_book/chapters/numbers.html").read_text(encoding="utf-8")
+    import yaml
+    title = yaml.safe_load((book / "_quarto.yml").read_text(encoding="utf-8"))["book"]["title"]
+    assert f"Checked by The second desk (round 3) for {title}." in " ".join(page.split())
+    assert "{{<" not in page and '<div style="page-break-after: always;"></div>' in page
+    pdf = next((book / "_book").glob("*.pdf"))
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+    before = next(i for i, p in enumerate(pages) if "Checked by The second desk" in " ".join(p.split()))
+    assert "After the break." in pages[before + 1] and "After the break." not in pages[before]
+    chapter.write_text(text + "\n\nBy {{< var desk.room >}}.\n", encoding="utf-8")
+    code, out, err = run_build(book)
+    line = len(text.split("\n")) + 2
+    assert code != 0 and "Traceback" not in err
+    assert f"chapters/numbers.qmd:{line}: {{{{< var desk.room >}}}}: _variables.yml gives it no value" in err

@@ -18,6 +18,7 @@ from pathlib import Path
 from briefing.files import inside
 from briefing.present import md_escape
 from briefing.render import BuildError
+from briefing.render.features import LONE_PAGEBREAK
 from briefing.render.notebook import INLINE_TAG
 from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, Markdown, relpath
 
@@ -27,6 +28,9 @@ MD_IMAGE = re.compile(r"(?P<head>!\[(?:[^\]\\]|\\.)*\]\()(?P<src><[^>]*>|[^)\s]+
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
 XREF = re.compile(r"(?<![\w@\\])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
+PAGEBREAK = ('```{=html}\n<div style="page-break-after: always;"></div>\n```\n\n'
+             "```{=typst}\n#pagebreak()\n```")  # as Quarto's pagebreak shortcode writes it for each format
+VALUE_SHORTCODE = re.compile(r"(?<!\{)\{\{<\s*(?P<kind>meta|var)\s+(?P<key>[\w.-]+)\s*>\}\}")
 EQUATION = re.compile(r"^\s*\$\$(?P<tex>.+?)\$\$\s*\{#(?P<id>eq-[\w-]+)\}\s*$")
 EQUATION_CLOSE = re.compile(r"^(?P<tex>.*?)\$\$\s*(?:\{#(?P<id>eq-[\w-]+)\})?\s*$")
 CITE = re.compile(r"(?<![\w@\\])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
@@ -73,6 +77,22 @@ class Assembled:
     images: dict[str, Path] = field(default_factory=dict)
     last_changed: str = ""  # the release that last changed the chapter (markdown), "" when there is none
     coverage: str = ""  # the book's lineage counts (markdown), on the page that shows them
+
+
+def project_file(root: Path, name: str) -> dict:
+    """A project's YAML file (``_quarto.yml``, ``_variables.yml``) as a mapping; {} when there is none."""
+    import yaml
+
+    path = Path(root) / name
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BuildError(f"{name}:{mark.line + 1 if mark else 1}: not valid YAML: "
+                         f"{getattr(exc, 'problem', None) or exc}") from None
+    return data if isinstance(data, dict) else {}
 
 
 def title_of(chapter: Chapter) -> str | None:
@@ -287,6 +307,22 @@ class ChapterAssembler:
         number = f"[{self.number}]{{.header-section-number}} " if self.number else ""
         return f"# {number}{title} {{#{chapter_id} .chapter}}"
 
+    def _shortcode_value(self, match, line: int) -> str:
+        """``{{< meta key >}}`` (the chapter's front matter, then ``_quarto.yml``) or ``{{< var key >}}``
+        (``_variables.yml``), a dotted key reaching into a mapping, as Quarto reads them
+        (https://quarto.org/docs/authoring/variables.html); a key with no single value stops the build."""
+        kind, key = match.group("kind"), match.group("key")
+        sources = ([self.chapter.meta, project_file(self.root, "_quarto.yml")] if kind == "meta"
+                   else [project_file(self.root, "_variables.yml")])
+        for source in sources:
+            value = source
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                return str(value)
+        where = "the chapter's front matter or _quarto.yml" if kind == "meta" else "_variables.yml"
+        raise BuildError(f"{relpath(self.chapter.path)}:{line}: {{{{< {kind} {key} >}}}}: {where} gives it no value")
+
     def _equation(self, tex: str, ident: str) -> str:
         """A labelled display equation as Quarto renders it: its number set after it, "(3.1)", and an anchor that
         ``@eq-…`` links to as "Equation 3.1" (https://quarto.org/docs/authoring/cross-references.html#equations)."""
@@ -312,6 +348,10 @@ class ChapterAssembler:
                     result.append(self._equation(tex, closed.group("id")) if closed.group("id") else "\n".join(equation))
                     equation = None
                 continue
+            if LONE_PAGEBREAK.match(line):
+                result.append(PAGEBREAK)
+                continue
+            line = VALUE_SHORTCODE.sub(lambda m: self._shortcode_value(m, number), line)
             one = EQUATION.match(line)
             if one:
                 result.append(self._equation(one.group("tex"), one.group("id")))

@@ -33,14 +33,6 @@ class Feature:
     page: str
     pattern: re.Pattern | None = None
     options: tuple[str, ...] = ()
-    everywhere: bool = False  # Quarto expands shortcodes before it reads the markdown: in code too
-
-
-def _shortcode(name: str) -> re.Pattern:
-    return re.compile(r"(?<!\{)\{\{<\s*" + name + r"\b")
-
-
-SHORTCODE = {"everywhere": True}
 
 
 # Quarto's own div and span classes (its reserved prefixes), less those the engine renders.
@@ -63,12 +55,15 @@ FEATURES: tuple[Feature, ...] = (
             "authoring/cross-references.html#equations"),
     Feature("Table captions with an id on markdown tables (`: Caption {#tbl-…}`)", REFUSED,
             "authoring/tables.html#cross-references", re.compile(r"^\s*(?:Table)?:\s.*\{#tbl-[\w-]+\}\s*$")),
-    Feature("Includes (`{{< include >}}`)", REFUSED, "authoring/includes.html", _shortcode("include"), **SHORTCODE),
-    Feature("Page breaks (`{{< pagebreak >}}`)", REFUSED, "authoring/markdown-basics.html#page-breaks",
-            _shortcode("pagebreak"), **SHORTCODE),
-    Feature("Metadata and variables (`{{< meta >}}`, `{{< var >}}`)", REFUSED, "authoring/variables.html",
-            _shortcode("(?:meta|var)"), **SHORTCODE),
-    Feature("Other shortcodes (`{{< … >}}`)", REFUSED, "extensions/shortcodes.html", re.compile(r"\{\{[<%]"), **SHORTCODE),
+    Feature("Includes (`{{< include >}}`)", REFUSED, "authoring/includes.html"),
+    Feature("Page breaks (`{{< pagebreak >}}`, on a line of its own)", RENDERED,
+            "authoring/markdown-basics.html#page-breaks"),
+    Feature("A page break within a line of text", REFUSED, "authoring/markdown-basics.html#page-breaks"),
+    Feature("Metadata and variables (`{{< meta … >}}`, `{{< var … >}}` from `_variables.yml`)", RENDERED,
+            "authoring/variables.html"),
+    Feature("Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)", REFUSED,
+            "extensions/shortcodes.html#escaping"),
+    Feature("Other shortcodes (`{{< … >}}`)", REFUSED, "extensions/shortcodes.html"),
     Feature("Tabsets (`panel-tabset`)", REFUSED, "output-formats/html-basics.html#tabsets",
             re.compile(r"\.panel-tabset\b")),
     Feature("Layout of figures and text (`layout-ncol`, `layout-nrow`, `layout`)", REFUSED,
@@ -95,16 +90,42 @@ FEATURES: tuple[Feature, ...] = (
 
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(`+)(?!\{python\}).+?\1")
+SHORTCODE = re.compile(r"\{\{\{?[<%]\s*(?P<name>[\w-]+)?")
+RENDERED_SHORTCODES = ("meta", "var")
+LONE_PAGEBREAK = re.compile(r"^\s*\{\{<\s*pagebreak\s*>\}\}\s*$")
+
+
+def _named(prefix: str) -> Feature:
+    return next(f for f in FEATURES if f.name.startswith(prefix))
+
+
+def _shortcode_use(line: str, in_code: bool) -> Feature | None:
+    """The refused way ``line`` uses a shortcode, if it does: Quarto expands shortcodes before it reads the
+    markdown, in code blocks and spans too, and the engine renders ``meta``, ``var`` and a lone ``pagebreak``
+    outside code only."""
+    spans = [m.span() for m in CODE_SPAN.finditer(line)] if not FENCE.match(line) else []
+    for match in SHORTCODE.finditer(line):
+        name = match.group("name") or ""
+        if in_code or any(start <= match.start() < end for start, end in spans):
+            return _named("Shortcodes in code")
+        if match.group(0).startswith("{{{") or name not in (*RENDERED_SHORTCODES, "pagebreak", "include"):
+            return _named("Other shortcodes")
+        if name == "include":
+            return _named("Includes")
+        if name == "pagebreak" and not LONE_PAGEBREAK.match(line):
+            return _named("A page break within")
+    return None
 
 
 def _uses(line: str, in_code: bool) -> Feature | None:
-    """The refused feature ``line`` uses; in a code block only a shortcode counts, and in a code span nothing but
-    a shortcode either (Quarto expands shortcodes first, everywhere: ``{{{< … >}}}`` escapes one)."""
+    """The refused feature ``line`` uses: a shortcode anywhere (:func:`_shortcode_use`), else, outside code
+    blocks and code spans, the first refused feature whose pattern it matches."""
+    used = _shortcode_use(line, in_code)
+    if used or in_code:
+        return used
     text = line if FENCE.match(line) else CODE_SPAN.sub("", line)
     for feature in FEATURES:
-        if feature.status != REFUSED or feature.pattern is None or (in_code and not feature.everywhere):
-            continue
-        if feature.pattern.search(line if feature.everywhere else text):
+        if feature.status == REFUSED and feature.pattern is not None and feature.pattern.search(text):
             return feature
     return None
 

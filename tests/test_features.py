@@ -14,7 +14,6 @@ from conftest import ROOT, copy_book, run_build
 
 # One use of each refused feature, as the Authoring guide writes it (https://quarto.org/docs/authoring/).
 USES = {
-    "Table captions with an id on markdown tables (`: Caption {#tbl-…}`)": ": A table {#tbl-simple}\n\n| a |\n|---|\n| 1 |",
     "Includes (`{{< include >}}`)": "{{< include _inc.qmd >}}",
     "A page break within a line of text": "Here {{< pagebreak >}} there.",
     "Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)": "Write `{{< var v >}}`.",
@@ -110,13 +109,22 @@ S = \\sum_{i=1}^{n} x_i
 $$ {#eq-sum}
 
 An unlabelled one stays as it is: $$ a^2 + b^2 = c^2 $$
+
+@tbl-simple lists them.
+
+| Quantity | Symbol |
+|:--|:--|
+| energy | E |
+
+: The quantities {#tbl-simple}
 """
 
 
-def test_labelled_equations_are_numbered_per_chapter_and_referenced_as_quarto_does(tmp_path):
-    """https://quarto.org/docs/authoring/cross-references.html#equations: "$$ … $$ {#eq-energy}" is numbered
-    "(N.1)" after the equation, in chapter N, and "@eq-energy" reads "Equation N.1", a link to it; in the PDF
-    too."""
+def test_labelled_equations_and_tables_are_numbered_per_chapter_and_referenced_as_quarto_does(tmp_path):
+    """https://quarto.org/docs/authoring/cross-references.html: "$$ … $$ {#eq-energy}" is numbered "(N.1)" after
+    the equation, in chapter N, and "@eq-energy" reads "Equation N.1", a link to it; a markdown table captioned
+    ": The quantities {#tbl-simple}" reads "Table N.M: The quantities", numbered with the chapter's other
+    tables; in the PDF too."""
     import subprocess
 
     import lxml.html
@@ -132,10 +140,17 @@ def test_labelled_equations_are_numbered_per_chapter_and_referenced_as_quarto_do
     assert energy == [f"E = mc^2 \\qquad({number}.1)"]
     assert page.xpath('//span[@id="eq-sum"]//annotation/text()')[0].endswith(f"\\qquad({number}.2)")
     links = {a.text_content(): a.get("href") for a in page.xpath('//a[starts-with(@href, "#eq-")]')}
-    assert links == {f"Equation {number}.1": "#eq-energy", f"Equation {number}.2": "#eq-sum"}
+    assert {k: v for k, v in links.items()} == {f"Equation {number}.1": "#eq-energy", f"Equation {number}.2": "#eq-sum"}
+    captions = [" ".join(c.text_content().split()) for c in page.xpath("//caption")]
+    numbered = [c for c in captions if c.startswith(f"Table {number}.")]
+    count = len(numbered) - 1  # the chapter's tables made by cells come first
+    assert numbered[-1] == f"Table {number}.{count + 1}: The quantities"
+    assert page.xpath('//table[.//td[text()="energy"]]//*[@id="tbl-simple"]')
+    assert page.xpath('//a[@href="#tbl-simple"]')[0].text_content() == f"Table {number}.{count + 1}"
     pdf = next((book / "_book").glob("*.pdf"))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert f"Equation {number}.1" in text and f"({number}.1)" in text and f"({number}.2)" in text
+    assert f"Table {number}.{count + 1}: The quantities" in text
 
 
 def test_page_breaks_metadata_and_variables_render_as_quarto_renders_them(tmp_path):

@@ -30,6 +30,9 @@ MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
 XREF = re.compile(r"(?<![\w@\\])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
 PAGEBREAK = ('```{=html}\n<div style="page-break-after: always;"></div>\n```\n\n'
              "```{=typst}\n#pagebreak()\n```")  # as Quarto's pagebreak shortcode writes it for each format
+TABLE_CAPTION = re.compile(r"^(?P<lead>\s*(?:Table)?:\s+)(?P<cap>.*?)\s*\{#(?P<id>tbl-[\w-]+)\}\s*$")
+"""A markdown table's caption with an id (https://quarto.org/docs/authoring/tables.html#cross-references),
+numbered as Quarto numbers it ("Table 2.1: …") and an anchor that ``@tbl-…`` links to."""
 VALUE_SHORTCODE = re.compile(r"(?<!\{)\{\{<\s*(?P<kind>meta|var)\s+(?P<key>[\w.-]+)\s*>\}\}")
 EQUATION = re.compile(r"^\s*\$\$(?P<tex>.+?)\$\$\s*\{#(?P<id>eq-[\w-]+)\}\s*$")
 EQUATION_CLOSE = re.compile(r"^(?P<tex>.*?)\$\$\s*(?:\{#(?P<id>eq-[\w-]+)\})?\s*$")
@@ -352,6 +355,11 @@ class ChapterAssembler:
                 result.append(PAGEBREAK)
                 continue
             line = VALUE_SHORTCODE.sub(lambda m: self._shortcode_value(m, number), line)
+            caption = TABLE_CAPTION.match(line)
+            if caption:
+                number = self._next("tbl")
+                self.out.targets.append(Target(caption.group("id"), "tbl", f"Table {number}", self.page))
+                line = f"{caption.group('lead')}[Table {number}: {caption.group('cap')}]{{#{caption.group('id')}}}"
             one = EQUATION.match(line)
             if one:
                 result.append(self._equation(one.group("tex"), one.group("id")))

@@ -176,6 +176,10 @@ def test_page_breaks_metadata_and_variables_render_as_quarto_renders_them(tmp_pa
     pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     before = next(i for i, p in enumerate(pages) if "Checked by The second desk" in " ".join(p.split()))
     assert "After the break." in pages[before + 1] and "After the break." not in pages[before]
+    (book / "_variables.yml").write_text("desk:\n  name: The third desk\nversion: 3\n", encoding="utf-8")
+    code, out, err = run_build(book, "--to", "html")  # a variable's new value is a change the build sees
+    assert code == 0 and "nothing changed" not in out, out
+    assert "Checked by The third desk" in " ".join((book / "_book/chapters/numbers.html").read_text().split())
     chapter.write_text(text + "\n\nBy {{< var desk.room >}}.\n", encoding="utf-8")
     code, out, err = run_build(book)
     line = len(text.split("\n")) + 2

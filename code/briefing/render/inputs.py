@@ -71,6 +71,8 @@ def input_files(book: Book, recorded: list[str] = ()) -> list[Path]:
     """Every file a build of ``book`` reads, plus files a previous build recorded reading (images)."""
     root = book.root
     found = {root / "_quarto.yml", *(entry.path for entry in book.entries), *candidate_chapters(book)}
+    if (root / "_variables.yml").is_file():  # {{< var … >}} reads it
+        found.add(root / "_variables.yml")
     chapters = root / "chapters"
     if chapters.is_dir():
         found |= {p for p in chapters.rglob("*") if p.is_file() and _visible(p, chapters)}

@@ -23,7 +23,6 @@ USES = {
     "Margin content and page columns (`column-margin`, `column-page`, …)": "::: {.column-margin}\nA note.\n:::",
     "Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)":
         "![A](a.svg){#fig-a cap-location=margin}",
-    "Callout options (`collapse`, `appearance`, `icon`)": "::: {.callout-note collapse=true}\nA\n:::",
     "Diagrams (`{mermaid}`, `{dot}` cells)": "```{mermaid}\nflowchart LR\n  A --> B\n```",
     "Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)": "```{r}\n1 + 1\n```",
     "Cross-references to theorems, listings and the like (`@thm-…`, `@lst-…`)": "As @thm-main shows.",
@@ -185,3 +184,24 @@ def test_page_breaks_metadata_and_variables_render_as_quarto_renders_them(tmp_pa
     line = len(text.split("\n")) + 2
     assert code != 0 and "Traceback" not in err
     assert f"chapters/numbers.qmd:{line}: {{{{< var desk.room >}}}}: _variables.yml gives it no value" in err
+
+
+def test_callout_options_fold_a_callout_on_the_site_and_set_its_appearance():
+    """https://quarto.org/docs/authoring/callouts.html: collapse="true" folds a callout under its title (open with
+    "false"); appearance="simple" drops its fill and "minimal" its title too; the PDF shows every callout open."""
+    import lxml.html
+
+    from test_answer_first import through_quarto_lua
+
+    source = ('::: {.callout-tip collapse="true"}\n## Folded\nHidden at first.\n:::\n\n'
+              '::: {.callout-note collapse="false" appearance="simple"}\n## Open\nShown.\n:::\n\n'
+              '::: {.callout-warning appearance="minimal"}\n## Untitled\nBare.\n:::\n')
+    page = lxml.html.fromstring(through_quarto_lua(source, "html"))
+    folded, opened = page.xpath("//details")
+    assert folded.get("open") is None and opened.get("open") is not None
+    assert folded.xpath("./summary")[0].text_content().strip() == "Folded"
+    assert "callout-appearance-simple" in opened.get("class")
+    minimal = page.xpath('//div[contains(@class, "callout-warning")]')[0]
+    assert "callout-appearance-minimal" in minimal.get("class") and "Untitled" not in minimal.text_content()
+    typst = through_quarto_lua(source, "typst")
+    assert typst.count("#callout(") == 3 and 'appearance: "minimal"' in typst and "Hidden at first." in typst

@@ -264,15 +264,29 @@ local function callout(div, kind)
   else
     title_inlines = { pandoc.Str(callout_titles[kind]) }
   end
+  -- Options (https://quarto.org/docs/authoring/callouts.html): collapse="true" folds it under its title (the
+  -- site only; "false" folds it open), appearance="simple" drops the fill, "minimal" the title as well.
+  local collapse = div.attributes["collapse"]
+  local appearance = div.attributes["appearance"] or "default"
+  local classes = "callout callout-" .. kind .. " callout-appearance-" .. appearance
+  if is_html and (collapse == "true" or collapse == "false") then
+    local blocks = pandoc.List({ pandoc.RawBlock("html", '<details class="' .. classes .. '" role="note"'
+      .. (collapse == "false" and " open" or "") .. '><summary class="callout-title">') })
+    blocks:insert(pandoc.Plain(title_inlines))
+    blocks:insert(pandoc.RawBlock("html", "</summary>"))
+    blocks:insert(pandoc.Div(content, { class = "callout-body" }))
+    blocks:insert(pandoc.RawBlock("html", "</details>"))
+    return blocks
+  end
   if is_html then
-    return pandoc.Div({
-      pandoc.Div({ pandoc.Plain(title_inlines) }, { class = "callout-title" }),
-      pandoc.Div(content, { class = "callout-body" }),
-    }, { class = "callout callout-" .. kind, role = "note" })
+    local parts = pandoc.List()
+    if appearance ~= "minimal" then parts:insert(pandoc.Div({ pandoc.Plain(title_inlines) }, { class = "callout-title" })) end
+    parts:insert(pandoc.Div(content, { class = "callout-body" }))
+    return pandoc.Div(parts, { class = classes, role = "note" })
   elseif is_typst then
     local blocks = pandoc.List({
-      pandoc.RawBlock("typst", '#callout(kind: "' .. kind .. '", title: ['),
-      pandoc.Plain(title_inlines),
+      pandoc.RawBlock("typst", '#callout(kind: "' .. kind .. '", appearance: "' .. appearance .. '", title: ['),
+      pandoc.Plain(appearance == "minimal" and {} or title_inlines),
       pandoc.RawBlock("typst", "])["),
     })
     blocks:extend(content)

@@ -28,9 +28,11 @@ pytestmark = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not i
 class Preview:
     """A `briefing preview` process, its output collected line by line."""
 
-    def __init__(self, project: Path):
+    def __init__(self, project: Path, tmp: Path | None = None):
         env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
         env.pop("BRIEFING_ROOT", None)
+        if tmp is not None:  # its temporary folders, apart from any other build's on the machine
+            env["TMPDIR"] = str(tmp)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "briefing.cli", "preview", "--project", str(project)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, preexec_fn=ctrl_c_reaches_it)
@@ -83,7 +85,9 @@ def preview(book_copy):
     figures = book_copy / "chapters/figures.qmd"
     figures.write_text(figures.read_text(encoding="utf-8") + "\n\n```{python}\nstage = open('data/stage.txt').read()"
                        ".strip()\n```\n\nThe longest stage is `{python} stage`.\n", encoding="utf-8")
-    running = Preview(book_copy)
+    tmp = book_copy.parent / "tmp"
+    tmp.mkdir(exist_ok=True)
+    running = Preview(book_copy, tmp)
     yield running, book_copy
     if running.process.poll() is None:
         running.process.kill()
@@ -92,7 +96,8 @@ def preview(book_copy):
 
 def test_preview_serves_rebuilds_reloads_shows_errors_and_stops_clean(preview):
     run, book = preview
-    before_tmp = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*"))
+    tmp = book.parent / "tmp"  # the preview's TMPDIR: another build on the machine has its own folders in /tmp
+    before_tmp = set(tmp.glob("briefing-*"))
     assert '<script src="/__preview__/reload.js"></script>' in run.get("chapters/numbers.html")
     assert "reload.js" not in (book / "_book/chapters/numbers.html").read_text(encoding="utf-8")  # added on the way out
     assert run.state() == {"generation": 1, "problem": None}
@@ -166,7 +171,7 @@ def test_preview_serves_rebuilds_reloads_shows_errors_and_stops_clean(preview):
     while ours(book) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ours(book) == []
-    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*")) <= before_tmp
+    assert set(tmp.glob("briefing-*")) <= before_tmp
     with pytest.raises(OSError):
         urllib.request.urlopen(run.url, timeout=2)
 

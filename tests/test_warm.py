@@ -96,8 +96,9 @@ def test_an_interrupted_build_leaves_no_kernel_server_or_temporary_folder(tmp_pa
                                       "    - index.qmd\n    - slow.qmd\n")
     (root / "index.qmd").write_text("# Slow\n")
     (root / "slow.qmd").write_text("# Slow\n\n```{python}\nimport time\ntime.sleep(60)\n```\n")
-    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*"))
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
+    tmp = tmp_path.parent / f"{tmp_path.name}-tmp"  # the build's TMPDIR, apart from other builds' folders in /tmp
+    tmp.mkdir()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "TMPDIR": str(tmp)}
     env.pop("BRIEFING_ROOT", None)
     build = subprocess.Popen([sys.executable, "-m", "briefing.cli", "build", "--project", str(root)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -115,7 +116,7 @@ def test_an_interrupted_build_leaves_no_kernel_server_or_temporary_folder(tmp_pa
     while ours(root) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ours(root) == []
-    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("briefing-*")) <= before
+    assert list(tmp.glob("briefing-*")) == []
     assert not (root / "_book").exists()
 
 

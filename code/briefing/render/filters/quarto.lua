@@ -268,7 +268,7 @@ local function callout(div, kind)
   -- site only; "false" folds it open), appearance="simple" drops the fill, "minimal" the title as well.
   local collapse = div.attributes["collapse"]
   local appearance = div.attributes["appearance"] or "default"
-  local classes = "callout callout-" .. kind .. " callout-appearance-" .. appearance
+  local classes = "callout callout-" .. kind .. (appearance ~= "default" and (" callout-appearance-" .. appearance) or "")
   if is_html and (collapse == "true" or collapse == "false") then
     local blocks = pandoc.List({ pandoc.RawBlock("html", '<details class="' .. classes .. '" role="note"'
       .. (collapse == "false" and " open" or "") .. '><summary class="callout-title">') })

@@ -92,7 +92,7 @@ def test_the_readme_lists_what_the_built_in_engine_renders_as_the_engine_does():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("### What the built-in engine renders", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     rows = re.findall(r"^\| (.+?) \| (rendered|refused) \|$", section, re.M)
-    assert rows == [(f.name, f.status) for f in features.FEATURES]
+    assert rows == [(f"[{f.name}]({features.GUIDE}{f.page})", f.status) for f in features.FEATURES]
 
 
 EQUATIONS = """

@@ -98,12 +98,13 @@ def test_quartos_values_link_to_their_notebook_cells_and_its_pages_list_the_data
 
 
 def test_quartos_data_and_methods_page_counts_what_the_book_prints(quarto_book):
+    from briefing.quarto.outline import outline
     from briefing.quarto.prerender import coverage_table
 
     text = " ".join(re.sub(r"<[^>]+>", " ", (quarto_book / "_book/chapters/data-and-methods.html")
                            .read_text(encoding="utf-8")).split())
     assert "The counts are written here by the build" not in text
-    report = coverage_table(quarto_book)
+    report = coverage_table(outline(quarto_book))
     assert "Numbers and values in the text" in report
     printed = re.search(r"\| Numbers and values in the text \| ([\d,]+) \|", report).group(1)
     assert f"Numbers and values in the text {printed} " in text

@@ -25,6 +25,8 @@ import re
 import sys
 from pathlib import Path
 
+from briefing.quarto.outline import Outline, outline
+
 HEAD_MARK = '<meta name="briefing-root"'
 SEARCH_BOX = '<div class="search"></div>'
 
@@ -112,26 +114,26 @@ def generated_page(template: str, heading: str, book_title: str, body: str) -> s
     return MAIN_CONTENT.sub(lambda m: m.group(1) + "\n" + SEARCH_BOX + "\n" + body + "\n" + m.group(2), page, count=1)
 
 
-def changes_page(root: Path, book, pages: list, out: Path, titles: list, letter: str) -> str | None:
+def changes_page(book: Outline, pages: list, out: Path, letter: str) -> str | None:
     """Write the "What changed" page (lettered ``letter``, after the appendices) into the Quarto site ``out`` and
     list it in every page's sidebar; returns its path, or None for a project without a version."""
     from briefing.files import write_atomic
     from briefing.render import changes_page as changes
     from briefing.render.build import version_of
     from briefing.render.render import changes_chapter, changes_part, html_fragment
-    from briefing.render.site import page_of, relative
+    from briefing.render.site import relative
 
-    version = version_of(root)
-    chapter, nb = changes_chapter(book, version.describe, titles)
+    version = version_of(book.root)
+    chapter, nb = changes_chapter(book.book, version.describe, book.titles)
     if chapter is None:
         return None
-    part = changes_part(book, chapter, nb, letter)
+    part = changes_part(book.book, chapter, nb, letter)
     name = part.page
-    body = html_fragment(book, part, name, [page_of(book, entry) for entry in book.entries])
+    body = html_fragment(book.book, part, name)
     heading = f"{letter} {changes.TITLE}"
     template = (out / pages[0][1]).read_text(encoding="utf-8")
     last = pages[-1][1]
-    page = generated_page(with_reader_features(template, ""), heading, book.title, body)
+    page = generated_page(with_reader_features(template, ""), heading, book.book.title, body)
     page = marked_current(with_sidebar_item(page, name, last, sidebar_item(name, letter, changes.TITLE)), name)
     write_atomic(out / name, page.encode("utf-8"), durable=False)
     for _, other in pages:
@@ -149,31 +151,21 @@ def finish_site(root: Path, out: Path) -> list[str]:
     from briefing.files import write_atomic
     from briefing.render import downloads, notebook_page, previews, search
     from briefing.render import notebook as nbmod
-    from briefing.render.output import make_dirs
-    from briefing.render.assemble import title_of
     from briefing.render.numbers_appendix import next_letter
+    from briefing.render.output import make_dirs
     from briefing.render.pandoc import asset
-    from briefing.render.project import load_book
-    from briefing.render.qmd import parse_chapter, set_root
-    from briefing.render.render import chapter_numbers
     from briefing.render.site import READER_ASSETS, page_of, relative, root_prefix
 
-    root, out = Path(root).resolve(), Path(out).resolve()
-    set_root(root)
-    book = load_book(root, check_output=False)
-    chapters = [parse_chapter(entry.path) for entry in book.entries]
-    titles = [(entry.path, title_of(chapter) or entry.stem) for entry, chapter in zip(book.entries, chapters)]
-    numbers = chapter_numbers(book, chapters)  # as the book numbers them: "6", "A"
-    headings = {entry.path: f"{number} {title}" if number else title
-                for entry, number, (_, title) in zip(book.entries, numbers, titles)}
-    pages = [(entry, page_of(book, entry)) for entry in book.entries if (out / page_of(book, entry)).is_file()]
+    out = Path(out).resolve()
+    book = outline(root)
+    pages = [(c, page_of(book.book, c.entry)) for c in book.chapters if (out / page_of(book.book, c.entry)).is_file()]
     written = []
     libs = out / "site_libs"
     make_dirs(libs)
     for name in ("briefing.css", *READER_ASSETS):  # the notebook pages are the briefing's own pages
         shutil.copyfile(asset(f"assets/{name}"), libs / name)
         written.append(f"site_libs/{name}")
-    for entry, page in pages:
+    for _, page in pages:
         path = out / page
         text = path.read_text(encoding="utf-8")
         changed = with_reader_features(text, root_prefix(page))
@@ -181,23 +173,22 @@ def finish_site(root: Path, out: Path) -> list[str]:
             write_atomic(path, changed.encode("utf-8"), durable=False)
             written.append(page)
     make_dirs(out / "notebooks")
-    for entry, page in pages:
-        source = nbmod.notebook_path(root, entry.path)
-        nb = nbmod.read_frozen(source)
-        if nb is None:
+    for chapter, page in pages:
+        if chapter.notebook is None:
             continue
-        name = f"notebooks/{entry.stem}.html"
+        source = nbmod.notebook_path(book.root, chapter.entry.path)
+        name = f"notebooks/{chapter.entry.stem}.html"
         write_atomic(out / "notebooks" / source.name, source.read_bytes(), durable=False)
         write_atomic(out / name, notebook_page.page(
-            nb, chapter_title=headings[entry.path], chapter_href=relative(name, page),
-            chapter_file=entry.path.relative_to(root).as_posix(), ipynb_href=source.name,
-            css_href=relative(name, "site_libs/briefing.css"), reads=nbmod.data_reads(nb),
-            data_href=relative(name, "data") + "/", lang=book.lang, book_title=book.title,
+            chapter.notebook, chapter_title=chapter.heading, chapter_href=relative(name, page),
+            chapter_file=chapter.entry.path.relative_to(book.root).as_posix(), ipynb_href=source.name,
+            css_href=relative(name, "site_libs/briefing.css"), reads=nbmod.data_reads(chapter.notebook),
+            data_href=relative(name, "data") + "/", lang=book.book.lang, book_title=book.book.title,
             root=root_prefix(name)), durable=False)
         written += [f"notebooks/{source.name}", name]
-    written += downloads.write(out, root / "data")
+    written += downloads.write(out, book.root / "data")
     site_pages = [page for _, page in pages]
-    changes = changes_page(root, book, pages, out, titles, next_letter(numbers)) if pages else None
+    changes = changes_page(book, pages, out, next_letter([c.number for c in book.chapters])) if pages else None
     generated = {changes} if changes else set()
     site_pages += sorted(generated)
     write_atomic(libs / "search-index.js", search.index_script(out, site_pages, generated), durable=False)

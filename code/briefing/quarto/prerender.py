@@ -33,55 +33,46 @@ import re
 import sys
 from pathlib import Path
 
+from briefing.quarto.outline import Outline, outline
+
 METADATA = ".briefing-cache/quarto/metadata.yml"
 APPENDICES = ".briefing-cache/quarto/appendices.typ"
 
 
-def metadata(root: Path) -> dict:
+def metadata(root: Path, book: Outline | None = None) -> dict:
     """The document metadata the extension's filters read, for the project at ``root``."""
     from briefing.data import resource_titles
     from briefing.render.downloads import site_files
     from briefing.render.site import markdown_text
     from briefing.verdicts import verdict_links
 
-    data = Path(root) / "data"
+    book = book or outline(root)
+    data = book.root / "data"
     return {"briefing-claims": verdict_links(data), "briefing-data-titles": resource_titles(data),
-            "briefing-data-files": site_files(data), "briefing-pages": pages(root),
-            "briefing-coverage": markdown_text(coverage_table(root)), "briefing-pdf-labels": pdf_labels(root),
-            **book_citations(root)}
+            "briefing-data-files": site_files(data), "briefing-pages": pages(book),
+            "briefing-coverage": markdown_text(coverage_table(book)), "briefing-pdf-labels": pdf_labels(book),
+            **book_citations(book)}
 
 
-def pdf_labels(root: Path) -> dict[str, str]:
+def pdf_labels(book: Outline) -> dict[str, str]:
     """The label of each chapter's heading in Quarto's PDF, by the chapter's file name (local-links.lua makes a
     link to a chapter a link to its heading)."""
-    from briefing.render.assemble import title_of
-    from briefing.render.project import load_book
-    from briefing.render.qmd import parse_chapter, set_root
-
-    root = Path(root).resolve()
-    set_root(root)
-    book = load_book(root, check_output=False)
-    return {entry.path.name: quarto_label(title_of(parse_chapter(entry.path)) or entry.stem) for entry in book.entries}
+    return {c.entry.path.name: quarto_label(c.title) for c in book.chapters}
 
 
-def book_citations(root: Path) -> dict:
+def book_citations(book: Outline) -> dict:
     """``nocite`` naming every reference the book cites, for each chapter: Quarto runs citeproc chapter by chapter,
     and citeproc tells two works of one author and year apart ("DeepSeek-AI 2024a" and "2024b") only among the
     references it sees; the built-in engine gives each page the same list (:func:`briefing.render.render_book`)."""
-    from briefing.render import notebook as nbmod
-    from briefing.render.project import load_book
     from briefing.render.render import bib_keys, pandoc_citations
 
-    root = Path(root).resolve()
-    book = load_book(root, check_output=False)
-    keys = bib_keys(book.bibliography)
+    keys = bib_keys(book.book.bibliography)
     if not keys:
         return {}
     texts = []
-    for entry in book.entries:
-        texts.append(entry.path.read_text(encoding="utf-8"))
-        nb = nbmod.read_frozen(nbmod.notebook_path(root, entry.path))
-        for cell in nb.cells if nb is not None else []:
+    for chapter in book.chapters:
+        texts.append(chapter.entry.path.read_text(encoding="utf-8"))
+        for cell in chapter.notebook.cells if chapter.notebook is not None else []:
             for output in cell.get("outputs", []):
                 markdown = output.get("data", {}).get("text/markdown")
                 if markdown:
@@ -90,39 +81,31 @@ def book_citations(root: Path) -> dict:
     return {"nocite": " ".join(f"@{key}" for key in sorted(cited))} if cited else {}
 
 
-def coverage_table(root: Path) -> str:
+def coverage_table(book: Outline) -> str:
     """What the book prints, by where it comes from, counted over the committed notebooks
     (:func:`briefing.coverage.markdown`, as the built-in engine counts it)."""
     from briefing import coverage
-    from briefing.render import notebook as nbmod
-    from briefing.render.project import load_book
 
-    root = Path(root).resolve()
-    book = load_book(root, check_output=False)
-    notebooks = [(entry.stem, nbmod.read_frozen(nbmod.notebook_path(root, entry.path))) for entry in book.entries]
-    return coverage.markdown(coverage.book([(stem, nb) for stem, nb in notebooks if nb is not None]))
+    return coverage.markdown(coverage.book([(c.entry.stem, c.notebook) for c in book.chapters
+                                            if c.notebook is not None]))
 
 
-def pages(root: Path) -> dict[str, dict]:
+def pages(book: Outline) -> dict[str, dict]:
     """What the record filter says at the foot of each chapter's page (:func:`briefing.render.site.page_record`),
     by the chapter's source, from its committed notebook. A chapter Quarto executes because its notebook is
     stale is described by that notebook until ``briefing build`` records it again."""
     from briefing.render import notebook as nbmod
     from briefing.render.changes_page import last_changed_line
     from briefing.render.downloads import site_files
-    from briefing.render.project import load_book
     from briefing.render.site import page_of, page_record
 
-    root = Path(root).resolve()
-    book = load_book(root, check_output=False)
-    offered = site_files(root / "data")
+    offered = site_files(book.root / "data")
     out = {}
-    for entry in book.entries:
-        nb = nbmod.read_frozen(nbmod.notebook_path(root, entry.path))
-        reads = nbmod.data_reads(nb) if nb is not None else []
-        out[entry.path.relative_to(root).as_posix()] = page_record(
-            page_of(book, entry), entry.stem if nb is not None else None, reads, offered,
-            last_changed_line(root, entry.path))
+    for chapter in book.chapters:
+        entry, nb = chapter.entry, chapter.notebook
+        out[entry.path.relative_to(book.root).as_posix()] = page_record(
+            page_of(book.book, entry), entry.stem if nb is not None else None,
+            nbmod.data_reads(nb) if nb is not None else [], offered, last_changed_line(book.root, entry.path))
     return out
 
 
@@ -134,43 +117,28 @@ def quarto_label(title: str) -> str:
     return re.sub(r"^[^a-z]+", "", text) or "section"
 
 
-def appendices_typst(root: Path) -> str:
+def appendices_typst(root: Path, book: Outline | None = None) -> str:
     """The PDF's generated appendices as Typst: what changed since the last release (a project with a version)
     and where the numbers come from, from the committed notebooks; chapter links point to Quarto's labels."""
     from briefing.render import changes_page, numbers_appendix
-    from briefing.render import notebook as nbmod
-    from briefing.render.assemble import title_of
     from briefing.render.build import version_of
     from briefing.render.pandoc import run_pandoc
-    from briefing.render.project import load_book
-    from briefing.render.qmd import parse_chapter, set_root
-    from briefing.render.render import FRAGMENT_READER, chapter_numbers
+    from briefing.render.render import FRAGMENT_READER
     from briefing.verdicts import verdict_links
 
-    root = Path(root).resolve()
-    set_root(root)
-    book = load_book(root, check_output=False)
-    chapters = [parse_chapter(entry.path) for entry in book.entries]
-    titles = [(entry.path, title_of(chapter) or entry.stem) for entry, chapter in zip(book.entries, chapters)]
-    numbers = chapter_numbers(book, chapters)
+    book = book or outline(root)
     parts = []
-    changes = changes_page.page_markdown(root, version_of(root).describe, titles)
+    changes = changes_page.page_markdown(book.root, version_of(book.root).describe, book.titles)
     if changes:
         parts.append(changes)
-    shown, notebooks = [], []
-    for entry, (_, title), number in zip(book.entries, titles, numbers):
-        nb = nbmod.read_frozen(nbmod.notebook_path(root, entry.path))
-        if nb is not None:
-            shown.append((entry, None, title, number))
-            notebooks.append(nb)
-    parts.append(numbers_appendix.markdown(shown, notebooks, None))
-    labels = {}
-    for entry, (_, title) in zip(book.entries, titles):
-        labels[entry.path.relative_to(root).as_posix()] = quarto_label(title)
-        labels[entry.path.name] = quarto_label(title)
-    meta = {"briefing-chapters": labels, "briefing-claims": verdict_links(root / "data"), "lang": book.lang}
-    return run_pandoc("\n\n".join(parts), "typst", meta, {}, ["--syntax-highlighting=none"], root,
-                      "appendices (typst)", reader=FRAGMENT_READER, filters=book.filters)
+    shown = [c for c in book.chapters if c.notebook is not None]
+    parts.append(numbers_appendix.markdown([(c.entry, None, c.title, c.number) for c in shown],
+                                           [c.notebook for c in shown], None))
+    labels = pdf_labels(book)
+    labels.update({c.entry.path.relative_to(book.root).as_posix(): labels[c.entry.path.name] for c in book.chapters})
+    meta = {"briefing-chapters": labels, "briefing-claims": verdict_links(book.root / "data"), "lang": book.book.lang}
+    return run_pandoc("\n\n".join(parts), "typst", meta, {}, ["--syntax-highlighting=none"], book.root,
+                      "appendices (typst)", reader=FRAGMENT_READER, filters=book.book.filters)
 
 
 def write_if_changed(target: Path, payload: bytes) -> Path:
@@ -182,15 +150,15 @@ def write_if_changed(target: Path, payload: bytes) -> Path:
     return target
 
 
-def write_metadata(root: Path) -> Path:
+def write_metadata(root: Path, book: Outline | None = None) -> Path:
     """Write :data:`METADATA` (JSON, which is YAML), atomically and only when it changes."""
-    payload = (json.dumps(metadata(root), indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    payload = (json.dumps(metadata(root, book), indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
     return write_if_changed(Path(root) / METADATA, payload)
 
 
-def write_appendices(root: Path) -> Path:
+def write_appendices(root: Path, book: Outline | None = None) -> Path:
     """Write :data:`APPENDICES`, atomically and only when it changes."""
-    return write_if_changed(Path(root) / APPENDICES, appendices_typst(root).encode("utf-8"))
+    return write_if_changed(Path(root) / APPENDICES, appendices_typst(root, book).encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(os.environ.get("QUARTO_PROJECT_DIR") or os.getcwd()).resolve()
     try:
-        write_metadata(root)
-        write_appendices(root)
+        book = outline(root)
+        write_metadata(root, book)
+        write_appendices(root, book)
         done = write_freeze(root)
         stale = [name for name, what in done.items() if what != "frozen"]
         if stale:

@@ -25,7 +25,8 @@ GUIDE = "https://quarto.org/docs/"
 
 @dataclass(frozen=True)
 class Feature:
-    """A feature of Quarto's Authoring guide: its name, whether the built-in engine renders it, the guide's page,
+    """A feature of Quarto's Authoring guide: its name, whether the built-in engine renders it, the guide's page
+    (under :data:`GUIDE`, where the README's table links it),
     and for a refused one how a chapter's markdown line (``pattern``) or a cell option (``options``) uses it."""
 
     name: str
@@ -158,10 +159,8 @@ def refused_in(chapter) -> list[tuple[int, Feature]]:
 
 
 def _option_line(cell, option: str) -> int:
-    for number, line in enumerate(getattr(cell, "option_lines", ()) or ()):
-        if line.lstrip("#| ").startswith(f"{option}:"):
-            return number
-    return 0
+    """The offset of ``option``'s line among the cell's option lines (0 when it is not found)."""
+    return next((n for n, line in enumerate(cell.option_lines) if line.lstrip("#| ").startswith(f"{option}:")), 0)
 
 
 def check(chapter, where: str) -> None:

@@ -524,11 +524,16 @@ def typst_fragments(builder, book: Book, chunks: list[str], meta: dict, extra: l
     return [payload.decode("utf-8") for payload in out]
 
 
+def assembly_defaults(book: Book) -> dict:
+    """The options every chapter's cells start from: ``execute:``, and the site's code folding."""
+    return {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
+
+
 def assemble_book(book: Book, chapters: list[Chapter], notebooks: list, numbered: bool) -> list[Assembled]:
     """Every chapter as Pandoc markdown; ``numbered`` follows the format's ``number-sections``."""
     numbers = chapter_numbers(book, chapters) if numbered else [None] * len(chapters)
     shared = None if numbered else {"fig": 0, "tbl": 0, "eq": 0}
-    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
+    defaults = assembly_defaults(book)
     return [ChapterAssembler(chapter, nb, number, page_of(book, entry), defaults, shared, book.root).run()
             for entry, chapter, nb, number in zip(book.entries, chapters, notebooks, numbers)]
 
@@ -543,8 +548,8 @@ def changes_chapter(book: Book, describe: str, titles: list[tuple[Path, str]],
 
 def changes_part(book: Book, page, nb, letter: str | None):
     """The "What changed" page assembled, lettered ``letter`` like the appendices before it."""
-    defaults = {**book.execute, **{k: v for k, v in book.html.items() if k in ("code-fold", "code-summary")}}
-    return ChapterAssembler(page, nb, letter, f"{changes_page.STEM}.html", defaults, None, book.root).run()
+    return ChapterAssembler(page, nb, letter, f"{changes_page.STEM}.html", assembly_defaults(book), None,
+                            book.root).run()
 
 
 def add_changes_page(book: Book, version, chapters, notebooks, assembled, assembled_typst, overlay: dict[str, bytes]):
@@ -568,11 +573,12 @@ def add_changes_page(book: Book, version, chapters, notebooks, assembled, assemb
     return replace(book, entries=[*book.entries, entry]), [*chapters, page], [*notebooks, nb]
 
 
-def html_fragment(book: Book, part, page: str, site_pages: list[str]) -> str:
+def html_fragment(book: Book, part, page: str) -> str:
     """A page made by the build (What changed) as the body of a site page at ``page``, converted as the
-    built-in engine converts its pages (the same filters), for a site whose chapters are at ``site_pages``."""
+    built-in engine converts its pages (the same filters)."""
     chapter_pages = {}
-    for entry, target in zip(book.entries, site_pages):
+    for entry in book.entries:
+        target = page_of(book, entry)
         chapter_pages[entry.path.relative_to(book.root).as_posix()] = relative(page, target)
         chapter_pages[entry.path.name] = relative(page, target)
     meta = {

@@ -14,7 +14,8 @@ from conftest import ROOT, copy_book, run_build
 
 # One use of each refused feature, as the Authoring guide writes it (https://quarto.org/docs/authoring/).
 USES = {
-    "Includes (`{{< include >}}`)": "{{< include _inc.qmd >}}",
+    "An include within a line of text": "See {{< include _inc.qmd >}} here.",
+    "A metadata block in an included file": "{{< include _meta.qmd >}}",
     "A page break within a line of text": "Here {{< pagebreak >}} there.",
     "Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)": "Write `{{< var v >}}`.",
     "Other shortcodes (`{{< … >}}`)": "{{< video https://example.org/v.mp4 >}}",
@@ -41,8 +42,18 @@ def test_every_refused_feature_has_a_use_here_and_every_feature_a_status():
 def test_a_refused_feature_is_found_on_its_line_and_only_there(tmp_path, name):
     from briefing.render.qmd import parse_chapter
 
+    from briefing.render import BuildError
+    from briefing.render.qmd import set_root
+
     path = tmp_path / "a.qmd"
     path.write_text(f"# A\n\nSome text.\n\n{USES[name]}\n\nMore text.\n", encoding="utf-8")
+    if name.startswith("A metadata block"):  # Quarto would merge it into the chapter's: refused as the file is read
+        (tmp_path / "_meta.qmd").write_text("---\ntitle: Shared\n---\n\nShared text.\n", encoding="utf-8")
+        set_root(tmp_path)
+        with pytest.raises(BuildError) as refused:
+            parse_chapter(path, tmp_path)
+        assert str(refused.value) == f"_meta.qmd:1: {name}: the built-in engine does not render it; {features.REFUSAL}"
+        return
     found = features.refused_in(parse_chapter(path))
     assert found and found[0] == (5, next(f for f in features.FEATURES if f.name == name)), found
 
@@ -205,3 +216,93 @@ def test_callout_options_fold_a_callout_on_the_site_and_set_its_appearance():
     assert "callout-appearance-minimal" in minimal.get("class") and "Untitled" not in minimal.text_content()
     typst = through_quarto_lua(source, "typst")
     assert typst.count("#callout(") == 3 and 'appearance: "minimal"' in typst and "Hidden at first." in typst
+
+
+def test_an_include_is_the_included_files_lines_in_place_each_named_by_its_own_file_and_line(tmp_path):
+    """https://quarto.org/docs/authoring/includes.html: an include is "equivalent to copying and pasting the text
+    from the included file into the main file"; relative names (in an included file too) resolve from the main
+    file's folder, names starting with "/" from the project's. A message about an included line names the
+    included file and its own line; a missing file, one outside the project or one that includes itself stops
+    the read in one line."""
+    from briefing.render import BuildError
+    from briefing.render.qmd import Cell, parse_chapter, set_root
+
+    set_root(tmp_path)
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "shared").mkdir()
+    chapter = tmp_path / "chapters/a.qmd"
+    chapter.write_text("---\ntitle: A\n---\n\nBefore.\n\n{{< include _part.qmd >}}\n\nAfter.\n", encoding="utf-8")
+    (tmp_path / "chapters/_part.qmd").write_text(
+        "Part, first line.\n\n```{python}\n#| echo: false\nx = 1\n```\n\n{{< include /shared/_deep.qmd >}}\n",
+        encoding="utf-8")
+    (tmp_path / "shared/_deep.qmd").write_text("Deep `{python} x`.\n\n{{< include \"_leaf.qmd\" >}}\n", encoding="utf-8")
+    (tmp_path / "chapters/_leaf.qmd").write_text("Leaf, relative to the chapter's folder.\n", encoding="utf-8")
+    parsed = parse_chapter(chapter, tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in parsed.includes] == [
+        "chapters/_part.qmd", "shared/_deep.qmd", "chapters/_leaf.qmd"]
+    text = "\n".join(parsed.lines)
+    assert "{{<" not in text and text.index("Part, first line.") < text.index("Deep") < text.index("Leaf") \
+        < text.index("After.")
+    cell = next(b for b in parsed.blocks if isinstance(b, Cell))
+    assert cell.code == "x = 1" and parsed.where(cell.line) == "chapters/_part.qmd:3"
+    assert parsed.where(parsed.line_of(lambda line: line.startswith("Deep"))) == "shared/_deep.qmd:1"
+    assert parsed.where(parsed.line_of(lambda line: line == "After.")) == "chapters/a.qmd:9"
+
+    def refused(include: str, part: str = "") -> str:
+        chapter.write_text(f"# A\n\n{include}\n", encoding="utf-8")
+        (tmp_path / "chapters/_part.qmd").write_text(part, encoding="utf-8")
+        with pytest.raises(BuildError) as caught:
+            parse_chapter(chapter, tmp_path)
+        return str(caught.value)
+
+    assert refused("{{< include _gone.qmd >}}") == \
+        "chapters/a.qmd:3: {{< include _gone.qmd >}}: file not found (looked for chapters/_gone.qmd)"
+    assert refused("{{< include ../../out.qmd >}}") == \
+        "chapters/a.qmd:3: {{< include ../../out.qmd >}}: the file is outside the project"
+    assert refused("{{< include _part.qmd >}}", "One.\n\n{{< include _part.qmd >}}\n") == \
+        "chapters/_part.qmd:3: {{< include _part.qmd >}}: the file includes itself"
+
+
+INCLUDED = """Shared text for the desk, `{python} f"{total:,}"` GPU-hours again (see @sec-totals).
+
+```{python}
+#| echo: false
+print("printed by an included cell")
+```
+"""
+
+
+def test_the_build_renders_an_include_rebuilds_when_the_included_file_changes_and_names_it_in_errors(tmp_path):
+    """An included file (here outside chapters/, named from the project's root) is an input of the build: its
+    text, its cells and their values are in the page; an edit to it rebuilds the page; a wrong cross-reference in
+    it is reported at its own file and line."""
+    book = copy_book(tmp_path / "book")
+    (book / "shared").mkdir()
+    included = book / "shared/_desk.qmd"
+    included.write_text(INCLUDED, encoding="utf-8")
+    chapter = book / "chapters/numbers.qmd"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\n\n{{< include /shared/_desk.qmd >}}\n",
+                       encoding="utf-8")
+    code, out, err = run_build(book, "--to", "html")
+    assert code == 0, err
+    page = " ".join((book / "_book/chapters/numbers.html").read_text(encoding="utf-8").split())
+    assert "Shared text for the desk," in page and "printed by an included cell" in page and "{{&lt;" not in page
+    assert re.search(r'Shared text for the desk, <a href="../notebooks/numbers.html#cell-\d+" class="computed"[^>]*>2,788</a> GPU-hours', page), \
+        page[page.index("Shared text"):][:400]
+    assert 'href="#sec-totals"' in page[page.index("Shared text"):]
+    cells = (book / "_book/notebooks/numbers.html").read_text(encoding="utf-8")
+    assert "inline value, shared/_desk.qmd line 1 (included)" in cells
+    assert "code cell, shared/_desk.qmd line 3 (included)" in cells
+    included.write_text(INCLUDED.replace("Shared text", "Edited text"), encoding="utf-8")
+    code, out, err = run_build(book, "--to", "html")
+    assert code == 0 and "nothing changed" not in out, out
+    assert "Edited text for the desk," in (book / "_book/chapters/numbers.html").read_text(encoding="utf-8")
+    included.write_text(INCLUDED + "\nAs @sec-nowhere says.\n", encoding="utf-8")
+    code, out, err = run_build(book, "--to", "html")
+    assert code != 0 and "Traceback" not in err
+    assert "shared/_desk.qmd:8: unknown cross-reference @sec-nowhere" in err, err
+    assert len([line for line in err.splitlines() if "sec-nowhere" in line]) == 1, err  # not a citation as well
+    included.write_text(INCLUDED.replace('print("printed by an included cell")', 'x = 1\nraise ValueError("boom")'),
+                        encoding="utf-8")
+    code, out, err = run_build(book, "--to", "html")
+    assert code != 0 and "shared/_desk.qmd:6: cell raised an exception" in err, err

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from briefing.render import kernel
+from briefing.render import kernel, qmd
 from briefing.render.warm import WarmKernels
 from conftest import EPOCH, ctrl_c_reaches_it
 
@@ -28,9 +28,8 @@ CELLS = [
 ]
 
 
-class Chapter:
-    def __init__(self, root: Path):
-        self.path = root / "chapter.qmd"
+def Chapter(root: Path) -> qmd.Chapter:
+    return qmd.Chapter(path=root / "chapter.qmd", meta={})
 
 
 def run(root: Path, warm) -> list:

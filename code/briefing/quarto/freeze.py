@@ -192,7 +192,7 @@ def write_freeze(root: Path) -> dict[str, str]:
     defaults = {"echo": True, **book.execute}
     done = {}
     for entry in book.entries:
-        chapter = parse_chapter(entry.path)
+        chapter = parse_chapter(entry.path, root)
         folder = freeze_folder(root, entry.path)
         name = entry.path.relative_to(root).as_posix()
         merged = nbmod.reusable(chapter, nbmod.read_frozen(nbmod.notebook_path(root, entry.path)), values, book.execute)

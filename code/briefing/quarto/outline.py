@@ -41,7 +41,7 @@ def outline(root: Path) -> Outline:
     root = Path(root).resolve()
     set_root(root)
     book = load_book(root, check_output=False)
-    parsed = [parse_chapter(entry.path) for entry in book.entries]
+    parsed = [parse_chapter(entry.path, root) for entry in book.entries]
     numbers = chapter_numbers(book, parsed)
     return Outline(root, book, [
         Chapter(entry, title_of(chapter) or entry.stem, number,

@@ -324,7 +324,7 @@ class ChapterAssembler:
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):
                 return str(value)
         where = "the chapter's front matter or _quarto.yml" if kind == "meta" else "_variables.yml"
-        raise BuildError(f"{relpath(self.chapter.path)}:{line}: {{{{< {kind} {key} >}}}}: {where} gives it no value")
+        raise BuildError(f"{self.chapter.where(line)}: {{{{< {kind} {key} >}}}}: {where} gives it no value")
 
     def _equation(self, tex: str, ident: str) -> str:
         """A labelled display equation as Quarto renders it: its number set after it, "(3.1)", and an anchor that
@@ -399,7 +399,7 @@ class ChapterAssembler:
             return match.group(0)
         root = self.root
         path = Path(os.path.normpath((root / bare.lstrip("/")) if bare.startswith("/") else (self.chapter.path.parent / bare)))
-        where = f"{relpath(self.chapter.path)}:{line}"
+        where = self.chapter.where(line)
         if not inside(root, path):
             link = " (a symbolic link out of the project)" if (path == root or root in path.parents) else ""
             raise BuildError(f"{where}: image outside the project: {bare}{link}")

@@ -56,7 +56,9 @@ FEATURES: tuple[Feature, ...] = (
             "authoring/cross-references.html#equations"),
     Feature("Table captions with an id on markdown tables (`: Caption {#tbl-…}`)", RENDERED,
             "authoring/tables.html#cross-references"),
-    Feature("Includes (`{{< include >}}`)", REFUSED, "authoring/includes.html"),
+    Feature("Includes (`{{< include >}}`, on a line of their own)", RENDERED, "authoring/includes.html"),
+    Feature("An include within a line of text", REFUSED, "authoring/includes.html"),
+    Feature("A metadata block in an included file", REFUSED, "authoring/includes.html"),
     Feature("Page breaks (`{{< pagebreak >}}`, on a line of its own)", RENDERED,
             "authoring/markdown-basics.html#page-breaks"),
     Feature("A page break within a line of text", REFUSED, "authoring/markdown-basics.html#page-breaks"),
@@ -100,6 +102,10 @@ def _named(prefix: str) -> Feature:
     return next(f for f in FEATURES if f.name.startswith(prefix))
 
 
+def metadata_in_include() -> Feature:
+    return _named("A metadata block in an included file")
+
+
 def _shortcode_use(line: str, in_code: bool) -> Feature | None:
     """The refused way ``line`` uses a shortcode, if it does: Quarto expands shortcodes before it reads the
     markdown, in code blocks and spans too, and the engine renders ``meta``, ``var`` and a lone ``pagebreak``
@@ -112,7 +118,7 @@ def _shortcode_use(line: str, in_code: bool) -> Feature | None:
         if match.group(0).startswith("{{{") or name not in (*RENDERED_SHORTCODES, "pagebreak", "include"):
             return _named("Other shortcodes")
         if name == "include":
-            return _named("Includes")
+            return _named("An include within")
         if name == "pagebreak" and not LONE_PAGEBREAK.match(line):
             return _named("A page break within")
     return None
@@ -163,9 +169,10 @@ def _option_line(cell, option: str) -> int:
     return next((n for n, line in enumerate(cell.option_lines) if line.lstrip("#| ").startswith(f"{option}:")), 0)
 
 
-def check(chapter, where: str) -> None:
-    """Stop at the first refused feature ``chapter`` uses: one line, ``where:line: the feature: what to do``."""
+def check(chapter) -> None:
+    """Stop at the first refused feature ``chapter`` uses: one line, ``file:line: the feature: what to do``, the
+    file and line where it is written (an included file's own)."""
     found = refused_in(chapter)
     if found:
         line, feature = found[0]
-        raise BuildError(f"{where}:{line}: {feature.name}: the built-in engine does not render it; {REFUSAL}")
+        raise BuildError(f"{chapter.where(line)}: {feature.name}: the built-in engine does not render it; {REFUSAL}")

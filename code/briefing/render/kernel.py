@@ -317,13 +317,13 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
                 await client.async_execute_cell(cell, index)
                 for said in client.left_out(index):
                     cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=f"\n[{said}]\n"))
-                    warnings.warn(f"{name}:{cell_line(cell)}: {said}", OutputCapWarning)
+                    warnings.warn(f"{chapter.where(cell_line(cell))}: {said}", OutputCapWarning)
                 dropped = client.dropped(index)
                 if dropped:
                     note = (f"\n[output cut by the build at {stream_limit:,} characters: "
                             f"{dropped:,} more were dropped]\n")
                     cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=note))
-                    warnings.warn(f"{name}:{cell_line(cell)}: the cell printed {stream_limit + dropped:,} characters; "
+                    warnings.warn(f"{chapter.where(cell_line(cell))}: the cell printed {stream_limit + dropped:,} characters; "
                                   f"the first {stream_limit:,} are kept, the rest dropped", OutputCapWarning)
     except BaseException as exc:
         task = asyncio.current_task()
@@ -333,7 +333,7 @@ async def execute(nb: nbformat.NotebookNode, chapter, root: Path, timeout: int |
                and not isinstance(exc, (CellExecutionError, CellTimeoutError)) else None)
         if how:
             raise ServerStopped(name, how) from None
-        _raise_named(exc, nb, name, current, timeout, process)
+        _raise_named(exc, nb, chapter, current, timeout, process)
     finally:
         atexit.unregister(client._cleanup_kernel)  # left registered when the kernel failed to start
         _reap(client.km)
@@ -380,21 +380,23 @@ def _reap(km) -> None:
         pass
 
 
-def _raise_named(exc: BaseException, nb, name: str, current, timeout, process) -> None:
-    """Re-raise an execution failure as a BuildError naming the chapter and the cell's line."""
+def _raise_named(exc: BaseException, nb, chapter, current, timeout, process) -> None:
+    """Re-raise an execution failure as a BuildError naming the file and line of the cell (an included
+    file's own for a cell it holds)."""
     line = cell_line(current) if current is not None else None
+    where = chapter.where
     if not isinstance(exc, Exception):
         raise exc
     if isinstance(exc, CellExecutionError):
         message = ANSI.sub("", str(exc))
-        raise BuildError(f"{name}:{_failed_line(nb)}: cell raised an exception\n{message}") from None
+        raise BuildError(f"{where(_failed_line(nb))}: cell raised an exception\n{message}") from None
     if isinstance(exc, CellTimeoutError):
-        raise BuildError(f"{name}:{line or 1}: cell timed out after {timeout} s "
+        raise BuildError(f"{where(line or 1)}: cell timed out after {timeout} s "
                          "(execute: timeout in _quarto.yml or the chapter's front matter)") from None
     if isinstance(exc, DeadKernelError):
-        raise BuildError(f"{name}:{line or 1}: the kernel died while running this cell{_exit_code(process)}") from None
-    where = f"{name}:{line}" if line else name
-    raise BuildError(f"{where}: kernel failed: {type(exc).__name__}: {exc}") from None
+        raise BuildError(f"{where(line or 1)}: the kernel died while running this cell{_exit_code(process)}") from None
+    place = where(line) if line else relpath(chapter.path)
+    raise BuildError(f"{place}: kernel failed: {type(exc).__name__}: {exc}") from None
 
 
 def _failed_line(nb: nbformat.NotebookNode) -> int:

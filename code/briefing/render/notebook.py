@@ -176,6 +176,13 @@ def _cell(kind: str, source: str) -> nbformat.NotebookNode:
     return nbformat.from_dict(cell)
 
 
+def written_at(chapter: Chapter, line: int) -> dict:
+    """A cell's place: its ``line`` in the chapter with its includes expanded, and for a cell an included file
+    holds, ``written``, that file's own ``file:line`` (what the notebook's page shows)."""
+    place = chapter.where(line)
+    return {"line": line} if place == f"{relpath(chapter.path)}:{line}" else {"line": line, "written": place}
+
+
 def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
     """The chapter as a notebook: markdown cells, code cells, one code cell per inline expression,
     and, when it has code, a last cell listing the data files it read (:func:`briefing.data.reads`).
@@ -192,18 +199,18 @@ def build_notebook(chapter: Chapter) -> nbformat.NotebookNode:
             for expr in find_inline(block):
                 cell = _cell("code", expr.expr)
                 cell.metadata["tags"] = [INLINE_TAG]
-                cell.metadata["briefing"] = {"line": expr.line}
+                cell.metadata["briefing"] = written_at(chapter, expr.line)
                 nb.cells.append(cell)
             md = _cell("markdown", block.text)
-            md.metadata["briefing"] = {"line": block.line}
+            md.metadata["briefing"] = written_at(chapter, block.line)
             nb.cells.append(md)
         elif block.options.get("eval", True) is False:
             raw = _cell("raw", block.source)
-            raw.metadata["briefing"] = {"line": block.line, "eval": False}
+            raw.metadata["briefing"] = {**written_at(chapter, block.line), "eval": False}
             nb.cells.append(raw)
         else:
             cell = _cell("code", block.source)
-            cell.metadata["briefing"] = {"line": block.line}
+            cell.metadata["briefing"] = written_at(chapter, block.line)
             if block.options.get("error"):
                 cell.metadata["tags"] = ["raises-exception"]
             nb.cells.append(cell)

@@ -62,15 +62,17 @@ def page(nb, *, chapter_title: str, chapter_href: str, chapter_file: str, ipynb_
         if cell.cell_type == "markdown":
             continue
         tags = cell.get("metadata", {}).get("tags", [])
-        line = cell.get("metadata", {}).get("briefing", {}).get("line")
+        place = cell.get("metadata", {}).get("briefing", {})
+        written = (f"{chapter_file} line {place.get('line')}" if "written" not in place
+                   else "{} line {} (included)".format(*place["written"].rsplit(":", 1)))
         if READS_TAG in tags:
             where = "after the last cell: the data files the chapter read"
         elif INLINE_TAG in tags:
-            where = f"inline value, {chapter_file} line {line}"
+            where = f"inline value, {written}"
         elif cell.cell_type == "raw":
-            where = f"not executed (eval: false), {chapter_file} line {line}"
+            where = f"not executed (eval: false), {written}"
         else:
-            where = f"code cell, {chapter_file} line {line}"
+            where = f"code cell, {written}"
         count = cell.get("execution_count")
         label = f"{cell['id']}" + (f" · In [{count}]" if count else "")
         parts = [f'<section class="nb-cell" id="{cell["id"]}" aria-label="{html.escape(cell["id"])}">',

@@ -3,10 +3,14 @@
 Cell options follow Quarto's ``#| key: value`` comment syntax
 (https://quarto.org/docs/reference/cells/cells-jupyter.html); inline
 expressions follow ```{python} expr``` (https://quarto.org/docs/computations/inline-code.html).
+``{{< include >}}`` lines are replaced by the files they name before anything else is read, as Quarto does
+(https://quarto.org/docs/authoring/includes.html); the chapter's lines are then numbered as expanded, and
+:meth:`Chapter.where` names the file and line each one came from.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from briefing.files import FileProblem, read_text
+from briefing.files import FileProblem, inside, read_text
 from briefing.render import BuildError
 
 KNOWN_OPTIONS = {
@@ -61,6 +65,20 @@ class Chapter:
     meta: dict
     blocks: list = field(default_factory=list)
     front_matter: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # the chapter as expanded: includes replaced by their files
+    origins: list[tuple[Path, int]] = field(default_factory=list)  # where each of ``lines`` was written
+    includes: list[Path] = field(default_factory=list)  # the files it includes, in order
+
+    def where(self, line: int) -> str:
+        """``file:line`` of the chapter's expanded ``line``: the included file's own line for an included one."""
+        if 1 <= line <= len(self.origins):
+            path, number = self.origins[line - 1]
+            return f"{relpath(path)}:{number}"
+        return f"{relpath(self.path)}:{line}"
+
+    def line_of(self, needle) -> int:
+        """The first expanded line for which ``needle(text)`` holds (1 when none does)."""
+        return next((n for n, text in enumerate(self.lines, 1) if needle(text)), 1)
 
     def meta_line(self, key: str) -> int:
         """The line of the front matter that sets ``key`` (1 when it is not found)."""
@@ -134,8 +152,10 @@ def parse_front_matter(text: str, path: Path) -> tuple[dict, int]:
     raise BuildError(f"{relpath(path)}:1: YAML front matter is not closed with ---")
 
 
-def parse_options(lines: list[str], path: Path, first_line: int) -> dict:
-    """Parse the ``#|`` lines of a cell as YAML; unknown keys warn, malformed ones fail."""
+def parse_options(lines: list[str], path: Path, first_line: int, where=None) -> dict:
+    """Parse the ``#|`` lines of a cell as YAML; unknown keys warn, malformed ones fail. ``where(line)`` names
+    a line in messages (``path:line`` by default)."""
+    where = where or (lambda line: f"{relpath(path)}:{line}")
     body = "\n".join(line[3:] if line.startswith("#| ") else line[2:] for line in lines)
     try:
         options = yaml.safe_load(body) if body.strip() else {}
@@ -143,34 +163,90 @@ def parse_options(lines: list[str], path: Path, first_line: int) -> dict:
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)
         reason = getattr(exc, "problem", None) or "malformed"
-        raise BuildError(f"{relpath(path)}:{line}: malformed cell option: {reason}") from None
+        raise BuildError(f"{where(line)}: malformed cell option: {reason}") from None
     if not isinstance(options, dict):
-        raise BuildError(f"{relpath(path)}:{first_line}: malformed cell option: expected 'key: value'")
+        raise BuildError(f"{where(first_line)}: malformed cell option: expected 'key: value'")
     for offset, line in enumerate(lines):
         key = line[2:].split(":", 1)[0].strip()
         if key and key not in KNOWN_OPTIONS and key in options:
             warnings.warn(
-                f"{relpath(path)}:{first_line + offset}: unknown cell option '{key}' (ignored)",
+                f"{where(first_line + offset)}: unknown cell option '{key}' (ignored)",
                 OptionWarning,
                 stacklevel=2,
             )
     for key in ("echo", "eval", "output", "include", "warning", "error"):
         if key in options and not isinstance(options[key], bool):
             line = first_line + next(i for i, l in enumerate(lines) if l[2:].strip().startswith(key))
-            raise BuildError(f"{relpath(path)}:{line}: malformed cell option: '{key}' must be true or false")
+            raise BuildError(f"{where(line)}: malformed cell option: '{key}' must be true or false")
     return options
 
 
-def parse_chapter(path: Path) -> Chapter:
-    """Split a .qmd into front matter, markdown blocks and python cells (lines are 1-based)."""
+INCLUDE = re.compile(r"""^\s*\{\{<\s*include\s+(?P<name>"[^"]*"|'[^']*'|[^\s'">]+)\s*>\}\}\s*$""")
+"""An include shortcode on a line of its own, as Quarto requires it (https://quarto.org/docs/authoring/includes.html)."""
+
+
+def expand_includes(lines: list[str], origins: list[tuple[Path, int]], chapter: Path, root: Path,
+                    within: tuple[Path, ...] = ()) -> tuple[list[str], list[tuple[Path, int]], list[Path]]:
+    """``lines`` with each include line replaced by the file it names, then that file's own includes, as
+    Quarto pastes them: a name starting with ``/`` is the project's, any other is relative to the chapter's
+    folder, in an included file too. Returns the lines, where each was written, and the files included. A
+    missing file, one outside the project, a file that includes itself or one with a metadata block (which
+    Quarto would merge into the chapter's) stops the build in one line."""
+    out, where, included = [], [], []
+    for line, origin in zip(lines, origins):
+        match = INCLUDE.match(line)
+        if not match:
+            out.append(line)
+            where.append(origin)
+            continue
+        name = match.group("name").strip("\"'")
+        here = f"{relpath(origin[0])}:{origin[1]}: {{{{< include {name} >}}}}"
+        target = (root / name.lstrip("/")) if name.startswith("/") else (chapter.parent / name)
+        target = Path(os.path.normpath(target))
+        if not name or not inside(root, target):
+            raise BuildError(f"{here}: the file is outside the project")
+        if not target.is_file():
+            raise BuildError(f"{here}: file not found (looked for {relpath(target)})")
+        if target == chapter or target in within:
+            raise BuildError(f"{here}: the file includes itself")
+        try:
+            text = read_text(target, relpath(target))
+        except FileProblem as exc:
+            raise BuildError(str(exc)) from None
+        body = text.split("\n")
+        if body and body[-1] == "":
+            body.pop()
+        if body and body[0].strip() == "---":
+            from briefing.render.features import REFUSAL, metadata_in_include
+
+            raise BuildError(f"{relpath(target)}:1: {metadata_in_include().name}: the built-in engine does not "
+                             f"render it; {REFUSAL}")
+        included.append(target)
+        more, more_where, deeper = expand_includes(body, [(target, n) for n in range(1, len(body) + 1)],
+                                                   chapter, root, (*within, target))
+        out += more
+        where += more_where
+        included += deeper
+    return out, where, included
+
+
+def parse_chapter(path: Path, root: Path | None = None) -> Chapter:
+    """Split a .qmd into front matter, markdown blocks and python cells (lines are 1-based, counted in the
+    chapter with its includes expanded). ``root`` is the project's folder (includes starting with ``/``)."""
     path = Path(path)
+    root = Path(root) if root else (_ROOT[0] if _ROOT else path.parent)
     try:
         text = read_text(path, relpath(path))
     except FileProblem as exc:
         raise BuildError(str(exc)) from None
     meta, start = parse_front_matter(text, path)
-    lines = text.split("\n")
-    chapter = Chapter(path=path, meta=meta, front_matter=lines[1:max(start - 1, 1)] if start else [])
+    written = text.split("\n")
+    head = [(path, n) for n in range(1, start + 1)]
+    body, origins, included = expand_includes(written[start:], [(path, n) for n in range(start + 1, len(written) + 1)],
+                                              path, root)
+    lines = written[:start] + body
+    chapter = Chapter(path=path, meta=meta, front_matter=lines[1:max(start - 1, 1)] if start else [],
+                      lines=lines, origins=head + origins, includes=list(dict.fromkeys(included)))
     md_start, md_lines = start, []
     i = start
     while i < len(lines):
@@ -186,12 +262,12 @@ def parse_chapter(path: Path) -> Chapter:
         while j < len(lines) and lines[j].strip() != ticks:
             j += 1
         if j == len(lines):
-            raise BuildError(f"{relpath(path)}:{open_line}: python cell is not closed with {ticks}")
+            raise BuildError(f"{chapter.where(open_line)}: python cell is not closed with {ticks}")
         body = lines[i + 1 : j]
         n_opts = 0
         while n_opts < len(body) and body[n_opts].startswith("#|"):
             n_opts += 1
-        options = parse_options(body[:n_opts], path, open_line + 1)
+        options = parse_options(body[:n_opts], path, open_line + 1, chapter.where)
         code = "\n".join(body[n_opts:]).strip("\n")
         chapter.blocks.append(Cell(code, options, open_line, tuple(body[:n_opts])))
         i = j + 1

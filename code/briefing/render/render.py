@@ -162,17 +162,11 @@ def start_warm(root: Path) -> WarmKernels:
     return warm
 
 
-def _line_defining(path: Path, ident: str) -> int:
-    """The first line of ``path`` that declares ``#ident`` (a heading's or a block's attributes, or a cell's
-    label), 1 when none is found."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").split("\n")
-    except OSError:
-        return 1
-    for number, line in enumerate(lines, 1):
-        if f"#{ident}" in line or re.search(rf"#\|\s*label:\s*{re.escape(ident)}\s*$", line):
-            return number
-    return 1
+def _line_defining(chapter: Chapter, ident: str) -> int:
+    """The chapter's first line (includes expanded) that declares ``#ident`` (a heading's or a block's
+    attributes, or a cell's label), 1 when none is found."""
+    label = re.compile(rf"#\|\s*label:\s*{re.escape(ident)}\s*$")
+    return chapter.line_of(lambda line: f"#{ident}" in line or label.search(line))
 
 
 def cite_ids(ast) -> list[str]:
@@ -217,23 +211,17 @@ def pandoc_citations(markdown: str, cache: Cache | None = None) -> set[str]:
 
 def read_citations(assembled: list[Assembled], chapters: list[Chapter], cache: Cache | None, jobs: int = 1) -> None:
     """Keep in each page's citations only what pandoc reads as one, and add what it reads that the
-    line scan missed (with the first line that names it)."""
+    line scan missed (with the first line that names it), but not a cross-reference (``@sec-…``, which pandoc
+    reads as a citation too: an unknown one is reported once, as a cross-reference)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         read = list(pool.map(lambda part: pandoc_citations(part.markdown, cache), assembled))
     for part, chapter, keys in zip(assembled, chapters, read):
-        scanned = {key for key, _ in part.citations}
+        scanned = {key for key, _ in part.citations} | {ref for ref, _ in part.references}
         part.citations = [(key, line) for key, line in part.citations if key in keys]
-        part.citations += [(key, _line_naming(chapter.path, key)) for key in sorted(keys - scanned)]
-
-
-def _line_naming(path: Path, key: str) -> int:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").split("\n")
-    except OSError:
-        return 1
-    return next((n for n, line in enumerate(lines, 1) if f"@{key}" in line), 1)
+        part.citations += [(key, chapter.line_of(lambda line, k=key: f"@{k}" in line))
+                           for key in sorted(keys - scanned)]
 
 
 def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: set[str]) -> dict:
@@ -241,7 +229,7 @@ def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: 
     targets, defined, problems = {}, {}, []
     for part, chapter in zip(assembled, chapters):
         for target in part.targets:
-            here = f"{relpath(chapter.path)}:{_line_defining(chapter.path, target.id)}"
+            here = chapter.where(_line_defining(chapter, target.id))
             if target.id in defined and defined[target.id] != here:
                 problems.append(f"{here}: #{target.id} is also defined at {defined[target.id]} "
                                 "(an id names one place in the whole book)")
@@ -251,10 +239,10 @@ def check_references(assembled: list[Assembled], chapters: list[Chapter], keys: 
     for part, chapter in zip(assembled, chapters):
         for ref, line in part.references:
             if ref not in targets:
-                problems.append(f"{relpath(chapter.path)}:{line}: unknown cross-reference @{ref}")
+                problems.append(f"{chapter.where(line)}: unknown cross-reference @{ref}")
         for key, line in part.citations:
             if key not in targets and key not in keys:
-                problems.append(f"{relpath(chapter.path)}:{line}: citation @{key} is not in the bibliography")
+                problems.append(f"{chapter.where(line)}: citation @{key} is not in the bibliography")
     if problems:
         raise BuildError("\n".join(problems))
     return targets
@@ -623,9 +611,9 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     if builder.refresh and builder.warm is None:
         early = builder.warm = start_warm(root)  # every chapter runs: let the server preload while we parse
     try:
-        chapters = [parse_chapter(entry.path) for entry in book.entries]
-        for entry, chapter in zip(book.entries, chapters):
-            features.check(chapter, relpath(entry.path))  # what this engine would render wrong, refused by name
+        chapters = [parse_chapter(entry.path, book.root) for entry in book.entries]
+        for chapter in chapters:
+            features.check(chapter)  # what this engine would render wrong, refused by name
         notebooks, payloads = freeze_or_execute(builder, book, chapters, snapshot)
     finally:
         builder.progress.finish()
@@ -661,9 +649,9 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     chapter_pages.update({e.path.name: p.page for e, p in zip(book.entries, assembled)})
     pdf_name = slug(book.title) + ".pdf"
     images = {rel: path for part in assembled for rel, path in part.images.items()}
-    unseen = [path for rel, path in sorted(images.items()) if rel not in snapshot.hashes]
-    snapshot.add(unseen)
-    rendered = Rendered(notebooks=payloads, read=sorted(images))
+    included = {path.relative_to(root).as_posix(): path for chapter in chapters for path in chapter.includes}
+    snapshot.add([path for rel, path in sorted({**images, **included}.items()) if rel not in snapshot.hashes])
+    rendered = Rendered(notebooks=payloads, read=sorted({*images, *included}))
     pandoc.allow()
     pdf_job = None
     if "pdf" in formats:

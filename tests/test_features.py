@@ -19,9 +19,10 @@ USES = {
     "A page break within a line of text": "Here {{< pagebreak >}} there.",
     "Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)": "Write `{{< var v >}}`.",
     "Other shortcodes (`{{< … >}}`)": "{{< video https://example.org/v.mp4 >}}",
-    "Tabsets (`panel-tabset`)": "::: {.panel-tabset}\n## One\nA\n## Two\nB\n:::",
-    "Layout of figures and text (`layout-ncol`, `layout-nrow`, `layout`)": "::: {layout-ncol=2}\nA\n\nB\n:::",
-    "Margin content and page columns (`column-margin`, `column-page`, …)": "::: {.column-margin}\nA note.\n:::",
+    "Custom layouts and layout of a cell's outputs (`layout=\"[[…]]\"`, `layout-*` cell options)":
+        '::: {layout="[[1,1],[1]]"}\nA\n\nB\n:::',
+    "Page columns and margin spans (`column-page`, `column-screen`, …; `column-margin` on a span or a cell)":
+        "A word [in the margin]{.column-margin}.",
     "Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)":
         "![A](a.svg){#fig-a cap-location=margin}",
     "Diagrams (`{mermaid}`, `{dot}` cells)": "```{mermaid}\nflowchart LR\n  A --> B\n```",
@@ -79,7 +80,7 @@ def test_a_cell_option_quarto_lays_out_is_refused_on_its_line(tmp_path):
     path.write_text("# A\n\n```{python}\n#| label: fig-a\n#| layout-ncol: 2\nprint(1)\n```\n", encoding="utf-8")
     with pytest.warns(UserWarning, match="unknown cell option 'layout-ncol'"):
         found = features.refused_in(parse_chapter(path))
-    assert [(line, f.name.split(" (")[0]) for line, f in found] == [(5, "Layout of figures and text")]
+    assert [(line, f.name.split(" (")[0]) for line, f in found] == [(5, "Custom layouts and layout of a cell's outputs")]
 
 
 def test_the_build_refuses_a_chapter_that_uses_one_in_one_line_and_keeps_the_last_good_output(tmp_path):
@@ -88,14 +89,15 @@ def test_the_build_refuses_a_chapter_that_uses_one_in_one_line_and_keeps_the_las
     before = {p: p.read_bytes() for p in (book / "_book").rglob("*") if p.is_file()}
     chapter = book / "chapters/numbers.qmd"
     lines = chapter.read_text(encoding="utf-8").split("\n")
-    lines.insert(3, "\n::: {.panel-tabset}\n## One\nA\n:::\n")
+    lines.insert(3, "\n::: {.column-page}\nA wide table.\n:::\n")
     chapter.write_text("\n".join(lines), encoding="utf-8")
-    line = chapter.read_text(encoding="utf-8").split("\n").index("::: {.panel-tabset}") + 1
+    line = chapter.read_text(encoding="utf-8").split("\n").index("::: {.column-page}") + 1
     code, out, err = run_build(book, "--to", "html")
     assert code != 0 and "Traceback" not in err
-    assert f"chapters/numbers.qmd:{line}: Tabsets (`panel-tabset`): the built-in engine does not render it; " \
+    assert f"chapters/numbers.qmd:{line}: Page columns and margin spans (`column-page`, `column-screen`, …; " \
+           f"`column-margin` on a span or a cell): the built-in engine does not render it; " \
            f"render with Quarto (`briefing build --engine quarto`) or remove it" in err
-    assert len([l for l in err.splitlines() if "panel-tabset" in l]) == 1
+    assert len([l for l in err.splitlines() if "column-page" in l]) == 1
     assert {p: p.read_bytes() for p in (book / "_book").rglob("*") if p.is_file()} == before
 
 

@@ -37,7 +37,7 @@ class Feature:
 
 
 # Quarto's own div and span classes (its reserved prefixes), less those the engine renders.
-RESERVED_CLASS = re.compile(r"(?:^|[\s{])\.(?P<cls>(?:panel|column|quarto|cell|g-col|page-layout)-[\w-]+|grid|page-columns)\b")
+RESERVED_CLASS = re.compile(r"(?:^|[\s{])\.(?P<cls>(?!panel-tabset\b|column-margin\b)(?:panel|column|quarto|cell|g-col|page-layout)-[\w-]+|grid|page-columns)\b")
 XREF_KINDS = ("thm", "lem", "cor", "prp", "cnj", "def", "exm", "exr", "sol", "rem", "alg", "lst")
 
 FEATURES: tuple[Feature, ...] = (
@@ -67,13 +67,15 @@ FEATURES: tuple[Feature, ...] = (
     Feature("Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)", REFUSED,
             "extensions/shortcodes.html#escaping"),
     Feature("Other shortcodes (`{{< … >}}`)", REFUSED, "extensions/shortcodes.html"),
-    Feature("Tabsets (`panel-tabset`)", REFUSED, "output-formats/html-basics.html#tabsets",
-            re.compile(r"\.panel-tabset\b")),
-    Feature("Layout of figures and text (`layout-ncol`, `layout-nrow`, `layout`)", REFUSED,
-            "authoring/figures.html#complex-layouts", re.compile(r"[{\s]layout(?:-ncol|-nrow)?=|[{\s]layout-valign="),
-            ("layout", "layout-ncol", "layout-nrow")),
-    Feature("Margin content and page columns (`column-margin`, `column-page`, …)", REFUSED,
-            "authoring/article-layout.html", re.compile(r"\.column-[\w-]+"),
+    Feature("Tabsets (`panel-tabset`)", RENDERED, "output-formats/html-basics.html#tabsets"),
+    Feature("Layout of a div's blocks in rows and columns (`layout-ncol`, `layout-nrow`, `layout-valign`)", RENDERED,
+            "authoring/figures.html#complex-layouts"),
+    Feature("Custom layouts and layout of a cell's outputs (`layout=\"[[…]]\"`, `layout-*` cell options)", REFUSED,
+            "authoring/figures.html#complex-layouts", re.compile(r"[{\s]layout="),
+            ("layout", "layout-ncol", "layout-nrow", "layout-valign")),
+    Feature("Margin content (a `column-margin` div)", RENDERED, "authoring/article-layout.html#margin-content"),
+    Feature("Page columns and margin spans (`column-page`, `column-screen`, …; `column-margin` on a span or a cell)",
+            REFUSED, "authoring/article-layout.html", re.compile(r"\.column-(?!margin\b)[\w-]+|\][{][^}]*\.column-margin"),
             ("column", "fig-column", "tbl-column")),
     Feature("Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)", REFUSED,
             "authoring/article-layout.html#margin-captions", re.compile(r"[{\s](?:fig-|tbl-)?cap-location="),

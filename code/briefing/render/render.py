@@ -31,7 +31,7 @@ from briefing.render.validation import PackageCheck
 from briefing.data import resource_titles
 from briefing.verdicts import verdict_links
 from briefing.render.warm import WarmKernels
-from briefing.render.site import READER_ASSETS, markdown_text, page_of, page_record, relative, root_prefix, sidebar
+from briefing.render.site import ENGINE_ASSETS, READER_ASSETS, markdown_text, page_of, page_record, relative, root_prefix, sidebar
 
 
 TYPST_WORK = ".typst-work"
@@ -694,8 +694,7 @@ def _render_html(builder, book, version, staging, formats, assembled, notebooks,
             shutil.copyfile(source, staging / rel)
         libs = staging / "site_libs"
         make_dirs(libs)
-        shutil.copyfile(asset("assets/briefing.css"), libs / "briefing.css")
-        for name in READER_ASSETS:
+        for name in ENGINE_ASSETS + READER_ASSETS:
             shutil.copyfile(asset(f"assets/{name}"), libs / name)
         make_dirs(staging / "notebooks")
         for path, payload in payloads.items():

@@ -45,6 +45,8 @@ def sidebar(book: Book, pages: list[tuple[Entry, str, str, str | None]], current
 
 READER_ASSETS = ("reader.css", "reader.js", "search.js")
 """What every page of the site loads for the reader features, whichever engine made it (``site_libs/``)."""
+ENGINE_ASSETS = ("briefing.css", "tabsets.js")
+"""The built-in engine's own theme, and the script for what it draws that Quarto draws itself (tabsets)."""
 
 
 def page_record(page: str, stem: str | None, reads: list[tuple[str, str]], data_files: list[str],

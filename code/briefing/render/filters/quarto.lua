@@ -11,6 +11,10 @@ What Quarto adds on top of Pandoc, for the built-in engine
 - callouts (note, tip, warning, important, caution) with optional titles;
 - folded code (.code-fold) becomes <details> in HTML;
 - conditional content (.content-visible / .content-hidden with when-format or unless-format);
+- tabsets (.panel-tabset): on the site, each tab a heading and its pane, which the engine's tabsets.js turns
+  into ARIA tabs (and which read as headings without it); in the PDF, headings, as Quarto prints them;
+- layout panels (layout-ncol / layout-nrow on a div): rows of equal cells, stacked on a phone; a grid in the PDF;
+- margin content (.column-margin): beside the text on a wide screen, in it on a phone and in the PDF;
 - links to .qmd chapters point to their rendered page (HTML) or heading (Typst);
 - image paths are made relative to the page (HTML);
 - headings get a link anchor (HTML);
@@ -296,7 +300,144 @@ local function callout(div, kind)
   return div
 end
 
+-- Tabsets (https://quarto.org/docs/output-formats/html-basics.html#tabsets; Quarto's panel-tabset.lua): the
+-- div's first heading sets the tabs' level, each heading of that level opens a tab, "active" chooses the one
+-- shown first. The site gets each tab as a heading and its pane, in order, so that a page read without
+-- JavaScript reads them as sections; tabsets.js makes them tabs. The PDF prints each tab's heading (at most
+-- level 4, unnumbered) and its content, as Quarto prints a tabset outside HTML.
+local tabset_count = 0
+
+local function tabset(div)
+  local first = div.content:find_if(function(el) return el.t == "Header" end)
+  if not first then return nil end
+  local level = first.level
+  local tabs = pandoc.List()
+  for _, el in ipairs(div.content) do
+    if el.t == "Header" and el.level == level then
+      tabs:insert({ heading = el, content = pandoc.List() })
+    elseif #tabs > 0 then
+      tabs[#tabs].content:insert(el)
+    end
+  end
+  if is_typst then
+    local out = pandoc.List()
+    for _, tab in ipairs(tabs) do
+      local heading = tab.heading:clone()
+      heading.level = math.min(4, level)
+      heading.classes:insert("unnumbered")
+      out:insert(heading)
+      out:extend(tab.content)
+    end
+    return out
+  end
+  tabset_count = tabset_count + 1
+  local active = 1
+  for i, tab in ipairs(tabs) do
+    if tab.heading.classes:includes("active") then active = i end
+  end
+  local panes = pandoc.List()
+  for i, tab in ipairs(tabs) do
+    local id = "tabset-" .. tabset_count .. "-" .. i
+    local title = tab.heading.content:filter(function(el) return not (el.t == "Link" and el.classes:includes("anchor")) end)
+    local heading = pandoc.Header(level, title, pandoc.Attr("", { "tab-title", "unnumbered", "unlisted" }))
+    local pane = pandoc.List({ heading })
+    pane:extend(tab.content)
+    local classes = { "tab-pane" }
+    if i == active then table.insert(classes, "active") end
+    panes:insert(pandoc.Div(pane, pandoc.Attr(id, classes, {})))
+  end
+  local attr = div.attr:clone()
+  if attr.identifier == "" then attr.identifier = "tabset-" .. tabset_count end
+  return pandoc.Div(panes, attr)
+end
+
+-- Layout panels (https://quarto.org/docs/authoring/figures.html#complex-layouts; Quarto's layout.lua):
+-- layout-ncol=N puts the div's blocks in rows of N equal cells, layout-nrow=M in M rows; a heading goes with
+-- the block after it. The site stacks the cells on a phone, as Quarto does below 768 px.
+local function layout_panel(div)
+  local ncol = tonumber(div.attributes["layout-ncol"])
+  local nrow = tonumber(div.attributes["layout-nrow"])
+  if not ncol and not nrow then return nil end
+  local cells, heading = pandoc.List(), nil
+  for _, el in ipairs(div.content) do
+    if el.t == "Header" then
+      heading = el
+    else
+      local cell = pandoc.List()
+      if heading then cell:insert(heading); heading = nil end
+      cell:insert(el)
+      cells:insert(cell)
+    end
+  end
+  if heading then cells:insert(pandoc.List({ heading })) end
+  ncol = ncol or math.max(1, math.ceil(#cells / nrow))
+  local rows = pandoc.List()
+  for i, cell in ipairs(cells) do
+    if (i - 1) % ncol == 0 then rows:insert(pandoc.List()) end
+    rows[#rows]:insert(cell)
+  end
+  local valign = ({ top = "top", center = "center", bottom = "bottom" })[div.attributes["layout-valign"] or "top"] or "top"
+  local attr = div.attr:clone()
+  attr.attributes["layout-ncol"] = nil
+  attr.attributes["layout-nrow"] = nil
+  attr.attributes["layout-valign"] = nil
+  if is_typst then
+    local out = pandoc.List()
+    for _, row in ipairs(rows) do
+      out:insert(pandoc.RawBlock("typst", "#grid(columns: (" .. string.rep("1fr", ncol, ", ")
+        .. "), gutter: 1em, rows: 1, align: " .. ({ top = "top", center = "horizon", bottom = "bottom" })[valign] .. ","))
+      for _, cell in ipairs(row) do
+        out:insert(pandoc.RawBlock("typst", "  block(width: 100%)[#set par(justify: false)"))
+        out:extend(cell)
+        out:insert(pandoc.RawBlock("typst", "],"))
+      end
+      out:insert(pandoc.RawBlock("typst", ")"))
+    end
+    return out
+  end
+  local width = string.format("%.1f%%", 100 / ncol)
+  local out_rows = pandoc.List()
+  for _, row in ipairs(rows) do
+    local row_cells = pandoc.List()
+    for _, cell in ipairs(row) do
+      row_cells:insert(pandoc.Div(cell, pandoc.Attr("", { "quarto-layout-cell" },
+        { { "style", "flex-basis: " .. width .. ";" } })))
+    end
+    out_rows:insert(pandoc.Div(row_cells, { class = "quarto-layout-row quarto-layout-valign-" .. valign }))
+  end
+  attr.classes:insert(1, "quarto-layout-panel")
+  return pandoc.Div(out_rows, attr)
+end
+
+-- Margin content (https://quarto.org/docs/authoring/article-layout.html#margin-content): the site sets it in
+-- the margin beside the text where the screen is wide enough, and in the text on a phone; the PDF sets it in
+-- the text as an aside in small type (Quarto's own Typst margins need the marginalia package from the Typst
+-- registry, which an offline build cannot fetch).
+local function margin(div)
+  if is_typst then
+    local out = pandoc.List({ pandoc.RawBlock("typst",
+      "#block(width: 100%, inset: (left: 8pt), stroke: (left: 0.6pt + luma(150)), breakable: false)[#set text(size: 0.85em)") })
+    out:extend(div.content)
+    out:insert(pandoc.RawBlock("typst", "]"))
+    return out
+  end
+  local attr = div.attr:clone()
+  attr.classes = attr.classes:filter(function(c) return c ~= "column-margin" end)
+  attr.classes:insert(1, "column-margin")
+  attr.attributes["role"] = "note"
+  return pandoc.Div(div.content, attr)
+end
+
 local function Div(div)
+  if div.classes:includes("panel-tabset") then
+    return tabset(div)
+  end
+  if (div.attributes["layout-ncol"] or div.attributes["layout-nrow"]) and not div.attributes["layout"] then
+    return layout_panel(div)
+  end
+  if div.classes:includes("column-margin") then
+    return margin(div)
+  end
   if div.classes:includes("briefing-table") then
     return html_table(div)
   end

@@ -1,0 +1,179 @@
+"""Layout a reader sees, on the built-in engine (issue 22, item 2): tabsets, layout panels and margin content,
+rendered as Quarto renders them (https://quarto.org/docs/output-formats/html-basics.html#tabsets,
+https://quarto.org/docs/authoring/figures.html#complex-layouts,
+https://quarto.org/docs/authoring/article-layout.html#margin-content), checked in Chromium at 1280 and 390 px
+and in the PDF's text. One book, built once, serves every test here."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from conftest import ARTIFACTS, copy_book, run_build
+from test_reading import WIDTHS, chromium
+
+VIEWS = """
+
+## Three views {#sec-views}
+
+::: {.panel-tabset}
+### Costs
+
+The run took 2,788 thousand GPU-hours (@fig-inside).
+
+![A figure in a tab](figure.svg){#fig-inside}
+
+### Prices {.active}
+
+R1's prices are about 3% of o1's.
+
+### Market
+
+NVIDIA fell 13% in a day.
+:::
+
+::: {layout-ncol=2}
+### Left
+
+The left cell has a paragraph long enough to wrap over several lines at a laptop's width, to show the columns.
+
+### Right
+
+The right cell has its own paragraph.
+:::
+
+::: {.column-margin}
+A margin note on the list price.
+:::
+
+The paragraph the margin note stands beside, long enough to run over several lines at a laptop's width, so
+that the note has text to stand next to, as a reader would see it in a briefing.
+"""
+
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60">'
+       '<rect width="120" height="60" fill="#2c6fbb"/></svg>')
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    root = copy_book(tmp_path_factory.mktemp("layout") / "book")
+    (root / "chapters/figure.svg").write_text(SVG, encoding="utf-8")
+    chapter = root / "chapters/numbers.qmd"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + VIEWS, encoding="utf-8")
+    code, out, err = run_build(root)
+    assert code == 0, err
+    return root
+
+
+def page_of(book) -> str:
+    return (book / "_book/chapters/numbers.html").as_uri()
+
+
+TABS = """() => Array.from(document.querySelectorAll('.panel-tabset [role=tab]')).map(t => [t.textContent,
+    t.getAttribute('aria-selected'), t.tabIndex, document.getElementById(t.getAttribute('aria-controls')).hidden,
+    document.getElementById(t.getAttribute('aria-controls')).getAttribute('aria-labelledby') === t.id])"""
+
+
+def test_a_tabset_is_aria_tabs_that_the_keyboard_moves_through(book):
+    """The WAI-ARIA Authoring Practices' tabs pattern (https://www.w3.org/WAI/ARIA/apg/patterns/tabs/): one tab
+    list, each tab labelling its panel; the tab Quarto marks ".active" is shown first; Right and Left move
+    between tabs and wrap, Home and End go to the ends; only the selected tab is in the Tab order."""
+    with chromium(WIDTHS["laptop"]) as page:
+        page.goto(page_of(book) + "#sec-views")
+        assert page.locator(".panel-tabset [role=tablist]").count() == 1
+        assert page.evaluate(TABS) == [["Costs", "false", -1, True, True], ["Prices", "true", 0, False, True],
+                                       ["Market", "false", -1, True, True]]
+        page.locator("[role=tab]", has_text="Prices").focus()
+        page.keyboard.press("ArrowRight")
+        assert [t[1] for t in page.evaluate(TABS)] == ["false", "false", "true"]
+        assert page.evaluate("document.activeElement.textContent") == "Market"
+        page.keyboard.press("ArrowRight")
+        assert [t[1] for t in page.evaluate(TABS)] == ["true", "false", "false"]
+        page.keyboard.press("End")
+        assert page.evaluate("document.activeElement.textContent") == "Market"
+        page.keyboard.press("Home")
+        page.keyboard.press("ArrowLeft")
+        assert page.evaluate("document.activeElement.textContent") == "Market"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getAttribute('role')") == "tabpanel"
+        assert page.evaluate("document.activeElement.innerText").strip() == "NVIDIA fell 13% in a day."
+        page.locator("#sec-views").screenshot(path=str(shots() / "tabset-1280.png"))
+
+
+def test_a_tap_opens_a_tab_and_a_link_into_a_hidden_tab_shows_it(book):
+    with chromium(WIDTHS["phone"], phone=True) as page:
+        page.goto(page_of(book) + "#sec-views")
+        page.locator("[role=tab]", has_text="Market").tap()
+        assert page.locator("text=NVIDIA fell 13% in a day.").is_visible()
+        assert not page.locator("text=R1’s prices are about 3% of o1’s.").is_visible()
+        page.locator("#sec-views").screenshot(path=str(shots() / "tabset-390.png"))
+        page.goto(page_of(book) + "#fig-inside")
+        page.wait_for_function("!document.getElementById('fig-inside').closest('[role=tabpanel]').hidden")
+        assert page.locator("#fig-inside").is_visible()
+
+
+def test_without_javascript_each_tab_reads_as_a_heading_and_its_section(book):
+    with chromium(WIDTHS["phone"], javascript=False) as page:
+        page.goto(page_of(book))
+        headings = page.evaluate("Array.from(document.querySelectorAll('.panel-tabset h3')).map(h => h.textContent)")
+        assert headings == ["Costs", "Prices", "Market"]
+        for text in ("The run took 2,788", "R1’s prices are about 3%", "NVIDIA fell 13%"):
+            assert page.locator(f"text={text}").first.is_visible(), text
+
+
+BOXES = """() => { const box = s => document.querySelector(s).getBoundingClientRect();
+  const cells = document.querySelectorAll('.quarto-layout-cell');
+  return {left: cells[0].getBoundingClientRect().toJSON(), right: cells[1].getBoundingClientRect().toJSON(),
+          main: box('main').toJSON(), note: box('.column-margin').toJSON(),
+          wide: document.documentElement.scrollWidth}; }"""
+
+
+def test_layout_columns_sit_side_by_side_on_a_laptop_and_stack_on_a_phone_and_the_margin_note_likewise(book):
+    """Quarto stacks a layout's cells below 768 px (its Bootstrap rules: media-breakpoint-down(md)); margin
+    content stands beside the text where the page has room, in the text on a phone."""
+    with chromium(WIDTHS["laptop"]) as page:
+        page.goto(page_of(book) + "#sec-views")
+        laptop = page.evaluate(BOXES)
+        page.screenshot(path=str(shots() / "layout-1280.png"))
+    assert laptop["left"]["top"] == laptop["right"]["top"] and laptop["left"]["right"] < laptop["right"]["left"]
+    assert laptop["note"]["left"] >= laptop["main"]["right"] and laptop["note"]["right"] <= WIDTHS["laptop"]
+    with chromium(WIDTHS["phone"], phone=True) as page:
+        page.goto(page_of(book) + "#sec-views")
+        phone = page.evaluate(BOXES)
+        page.screenshot(path=str(shots() / "layout-390.png"), full_page=True)
+    assert phone["right"]["top"] >= phone["left"]["bottom"]
+    assert phone["main"]["left"] <= phone["note"]["left"] and phone["note"]["right"] <= phone["main"]["right"]
+    assert phone["wide"] <= WIDTHS["phone"]
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_axe_finds_no_violation_in_the_tabs_the_columns_the_margin_or_the_callouts(book, width):
+    """The callouts' titles were below WCAG's 4.5:1 for a warning (3.25) and a tip (4.34) on their fill."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    with chromium(width, phone=width == WIDTHS["phone"]) as page:
+        page.goto(page_of(book))
+        found = Axe().run(page, context={"include": [[".panel-tabset"], [".quarto-layout-panel"], [".column-margin"],
+                                                     [".callout"]]}).response["violations"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in found] == []
+
+
+def test_the_pdf_prints_each_tab_under_its_heading_the_columns_side_by_side_and_the_note(book):
+    """Outside HTML, Quarto prints a tabset as each tab's heading and content (panel-tabset.lua,
+    render_tabset_with_l4_headings) and a layout as a Typst grid (layout/typst.lua)."""
+    pdf = next((book / "_book").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert re.search(r"Costs The run took 2,788 thousand GPU-hours \(Figure \d+\.\d+\)\.", flat), flat
+    assert "Prices R1’s prices are about 3% of o1’s." in flat and "Market NVIDIA fell 13% in a day." in flat
+    assert flat.index("Costs") < flat.index("Prices") < flat.index("Market")
+    assert re.search(r"^\s*Left\s{2,}Right\s*$", text, re.M), "the layout's two cells share a line"
+    assert "A margin note on the list price." in flat
+
+
+def shots():
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -27,7 +27,8 @@ def text(html: str) -> str:
 
 
 TEMPLATE_SCRIPTS = ['<script>', '<script src="{root}site_libs/search.js" defer>',
-                    '<script src="{root}site_libs/reader.js" defer>']  # the index and previews load when used
+                    '<script src="{root}site_libs/reader.js" defer>',
+                    '<script src="{root}site_libs/tabsets.js" defer>']  # the index and previews load when used
 
 
 def scripts_are_the_templates(html: str, root: str) -> bool:

@@ -39,6 +39,29 @@ def copy_book(dest: Path) -> Path:
     return dest
 
 
+AUTHORING = TESTS / "fixtures" / "authoring"
+
+
+def authoring_book(dest: Path) -> Path:
+    """A copy of the fixture book with the authoring chapter (tests/fixtures/authoring: each feature of Quarto's
+    Authoring guide the built-in engine renders) as its third chapter, its variables, and MathML on the site as
+    the briefing has it (Quarto numbers an equation as the built-in engine does only then: "\\qquad(N)")."""
+    import yaml
+
+    book = copy_book(dest)
+    for name in ("authoring.qmd", "_authoring-shared.qmd", "figure.svg"):
+        shutil.copy(AUTHORING / name, book / "chapters" / name)
+    shutil.copy(AUTHORING / "_variables.yml", book / "_variables.yml")
+    config = book / "_quarto.yml"
+    text = config.read_text(encoding="utf-8").replace("        - chapters/figures.qmd\n",
+                                                      "        - chapters/figures.qmd\n        - chapters/authoring.qmd\n")
+    data = yaml.safe_load(text)
+    assert "chapters/authoring.qmd" in str(data["book"]["chapters"]), "the fixture book's chapter list changed"
+    text = text.replace("  html:\n", "  html:\n    html-math-method: mathml\n", 1)
+    config.write_text(text, encoding="utf-8")
+    return book
+
+
 def ctrl_c_reaches_it() -> None:
     """``preexec_fn`` for a child a test interrupts as a user's Ctrl-C at a terminal would: SIGINT at its default
     whatever the test runner inherited (a shell's background job starts with SIGINT ignored, and Python keeps an

@@ -27,7 +27,8 @@ USES = {
         "![A](a.svg){#fig-a cap-location=margin}",
     "Diagrams (`{mermaid}`, `{dot}` cells)": "```{mermaid}\nflowchart LR\n  A --> B\n```",
     "Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)": "```{r}\n1 + 1\n```",
-    "Cross-references to theorems, listings and the like (`@thm-…`, `@lst-…`)": "As @thm-main shows.",
+    "Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`), and other cross-reference kinds "
+    "(`@sol-…`, `@rem-…`, `@alg-…`)": "::: {.proof}\nIt follows.\n:::",
     "Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)":
         "::: {.panel-sidebar}\nA\n:::",
 }

@@ -1,8 +1,11 @@
-"""Layout a reader sees, on the built-in engine (issue 22, item 2): tabsets, layout panels and margin content,
-rendered as Quarto renders them (https://quarto.org/docs/output-formats/html-basics.html#tabsets,
+"""What a reader sees of Quarto's authoring on the built-in engine (issue 22): tabsets, layout panels, margin
+content, theorems and listings, rendered as Quarto renders them
+(https://quarto.org/docs/output-formats/html-basics.html#tabsets,
 https://quarto.org/docs/authoring/figures.html#complex-layouts,
-https://quarto.org/docs/authoring/article-layout.html#margin-content), checked in Chromium at 1280 and 390 px
-and in the PDF's text. One book, built once, serves every test here."""
+https://quarto.org/docs/authoring/article-layout.html#margin-content,
+https://quarto.org/docs/authoring/cross-references.html#theorems-and-proofs), checked in Chromium at 1280 and
+390 px and in the PDF's text. One book, the fixture book with the authoring chapter (tests/fixtures/authoring),
+built once, serves every test here; tests/test_quarto_real.py renders the same chapter with real Quarto."""
 
 from __future__ import annotations
 
@@ -11,64 +14,19 @@ import subprocess
 
 import pytest
 
-from conftest import ARTIFACTS, copy_book, run_build
+from conftest import ARTIFACTS, authoring_book, run_build
 from test_reading import WIDTHS, chromium
-
-VIEWS = """
-
-## Three views {#sec-views}
-
-::: {.panel-tabset}
-### Costs
-
-The run took 2,788 thousand GPU-hours (@fig-inside).
-
-![A figure in a tab](figure.svg){#fig-inside}
-
-### Prices {.active}
-
-R1's prices are about 3% of o1's.
-
-### Market
-
-NVIDIA fell 13% in a day.
-:::
-
-::: {layout-ncol=2}
-### Left
-
-The left cell has a paragraph long enough to wrap over several lines at a laptop's width, to show the columns.
-
-### Right
-
-The right cell has its own paragraph.
-:::
-
-::: {.column-margin}
-A margin note on the list price.
-:::
-
-The paragraph the margin note stands beside, long enough to run over several lines at a laptop's width, so
-that the note has text to stand next to, as a reader would see it in a briefing.
-"""
-
-SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60" viewBox="0 0 120 60">'
-       '<rect width="120" height="60" fill="#2c6fbb"/></svg>')
-
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory):
-    root = copy_book(tmp_path_factory.mktemp("layout") / "book")
-    (root / "chapters/figure.svg").write_text(SVG, encoding="utf-8")
-    chapter = root / "chapters/numbers.qmd"
-    chapter.write_text(chapter.read_text(encoding="utf-8") + VIEWS, encoding="utf-8")
+    root = authoring_book(tmp_path_factory.mktemp("layout") / "book")
     code, out, err = run_build(root)
     assert code == 0, err
     return root
 
 
 def page_of(book) -> str:
-    return (book / "_book/chapters/numbers.html").as_uri()
+    return (book / "_book/chapters/authoring.html").as_uri()
 
 
 TABS = """() => Array.from(document.querySelectorAll('.panel-tabset [role=tab]')).map(t => [t.textContent,
@@ -166,11 +124,40 @@ def test_the_pdf_prints_each_tab_under_its_heading_the_columns_side_by_side_and_
     pdf = next((book / "_book").glob("*.pdf"))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(text.split())
-    assert re.search(r"Costs The run took 2,788 thousand GPU-hours \(Figure \d+\.\d+\)\.", flat), flat
+    assert "Costs The run took 2,788 thousand GPU-hours (Section 3.1)." in flat, flat
     assert "Prices R1’s prices are about 3% of o1’s." in flat and "Market NVIDIA fell 13% in a day." in flat
     assert flat.index("Costs") < flat.index("Prices") < flat.index("Market")
-    assert re.search(r"^\s*Left\s{2,}Right\s*$", text, re.M), "the layout's two cells share a line"
+    assert re.search(r"^\s*3\.3\.1 Left\s{2,}3\.3\.2 Right\s*$", text, re.M), "the layout's two cells share a line"
+    assert "Theorem 3.1 (Budget) A run’s cost is its GPU-hours" in flat
+    assert "Theorem 3.1 follows from Definition 3.1, and Listing 3.1 computes it." in flat
+    assert "Listing 3.1: The cost of a run cost = gpu_hours * price_per_hour" in flat
+    assert "Only in the PDF." in flat and "Only on the site." not in flat
     assert "A margin note on the list price." in flat
+
+
+def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_layout_are_sections(book):
+    """Quarto numbers each theorem kind on its own per chapter ("Theorem 3.1", "Definition 3.1"), opens the
+    theorem with its label and name in bold, captions a listing above its code ("Listing 3.1: …"), and numbers
+    the headings of a layout panel as sections (3.3.1, 3.3.2), unlike a tab's or a callout's (checked against
+    Quarto 1.11 with tests/test_quarto_real.py)."""
+    import lxml.html
+
+    page = lxml.html.parse(str(book / "_book/chapters/authoring.html")).getroot()
+    text = lambda el: " ".join(el.text_content().split())  # noqa: E731
+    theorem = page.get_element_by_id("thm-budget")
+    assert "theorem" in theorem.classes
+    assert text(theorem.xpath(".//strong")[0]) == "Theorem 3.1 (Budget)"
+    assert text(theorem).startswith("Theorem 3.1 (Budget) A run’s cost")
+    assert text(page.get_element_by_id("def-mfu").xpath(".//strong")[0]) == "Definition 3.1 (Model FLOPs utilisation)"
+    links = {text(a): a.get("href") for a in page.xpath('//a[@class="quarto-xref"]')}
+    assert {k: links[k] for k in ("Theorem 3.1", "Definition 3.1", "Listing 3.1")} == {
+        "Theorem 3.1": "#thm-budget", "Definition 3.1": "#def-mfu", "Listing 3.1": "#lst-cost"}
+    listing = page.get_element_by_id("lst-cost")
+    assert text(listing) == "Listing 3.1: The cost of a run cost = gpu_hours * price_per_hour"
+    assert [text(h) for h in page.xpath("//div[contains(@class, 'quarto-layout-panel')]//h3")] == ["3.3.1 Left", "3.3.2 Right"]
+    assert [text(h) for h in page.xpath("//div[contains(@class, 'panel-tabset')]//h3")] == ["Costs", "Prices", "Market"]
+    assert "A paragraph shared with other chapters, included from its own file." in text(page)
+    assert "This chapter was checked by the second desk for Fixture Book." in text(page)
 
 
 def shots():

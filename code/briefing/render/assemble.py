@@ -27,7 +27,17 @@ DIV_FENCE = re.compile(r"^:{3,}(?P<attrs>.*)$")
 MD_IMAGE = re.compile(r"(?P<head>!\[(?:[^\]\\]|\\.)*\]\()(?P<src><[^>]*>|[^)\s]+)(?P<rest>[^)]*\))")
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
-XREF = re.compile(r"(?<![\w@\\])@(?P<id>(?:fig|tbl|sec|eq)-[\w-]*\w)")
+THEOREMS = {"thm": "Theorem", "lem": "Lemma", "cor": "Corollary", "prp": "Proposition", "cnj": "Conjecture",
+            "def": "Definition", "exm": "Example", "exr": "Exercise"}
+"""Quarto's theorem kinds by their prefix (https://quarto.org/docs/authoring/cross-references.html#theorems-and-proofs),
+each numbered on its own in a chapter ("Theorem 3.1", "Lemma 3.1")."""
+XREF = re.compile(r"(?<![\w@\\])@(?P<id>(?:fig|tbl|sec|eq|lst|" + "|".join(THEOREMS) + r")-[\w-]*\w)")
+THEOREM_DIV = re.compile(r"^:{3,}\s*\{[^}]*#(?P<id>(?P<kind>" + "|".join(THEOREMS) + r")-[\w-]+)")
+TITLED_DIV = re.compile(r"\.callout-\w|\bcallout-\w|\.panel-tabset\b|#(?:" + "|".join(THEOREMS) + r")-")
+"""A div whose headings are not sections but titles: a callout's, a tabset's tabs, a theorem's name. Quarto numbers
+the headings of any other div (a layout panel's, a margin note's) as sections."""
+LISTING = re.compile(r"^\s*(?:`{3,}|~{3,})\s*\{[^}]*#(?P<id>lst-[\w-]+)")
+"""A code block with a listing's id and caption (``lst-cap``), numbered "Listing 3.1" as Quarto numbers it."""
 PAGEBREAK = ('```{=html}\n<div style="page-break-after: always;"></div>\n```\n\n'
              "```{=typst}\n#pagebreak()\n```")  # as Quarto's pagebreak shortcode writes it for each format
 TABLE_CAPTION = re.compile(r"^(?P<lead>\s*(?:Table)?:\s+)(?P<cap>.*?)\s*\{#(?P<id>tbl-[\w-]+)\}\s*$")
@@ -255,6 +265,7 @@ class ChapterAssembler:
         self.out = Assembled(stem=self.stem, page=page, title="", number=number, markdown="")
         self.counters = counters if counters is not None else {"fig": 0, "tbl": 0, "eq": 0}
         self.section_counter = [0] * 6
+        self.divs: list[bool] = []  # the divs open at this line, each True when its headings are titles
         self.title_block = None
 
     def _next(self, kind: str) -> str:
@@ -336,11 +347,13 @@ class ChapterAssembler:
     def _markdown(self, text: str, first_line: int, values) -> str:
         lines = text.split("\n")
         result = []
-        div_depth = 0
         equation: list[str] | None = None  # the lines of a display equation opened and not yet closed
         for offset, (line, in_code) in enumerate(_fences(lines)):
             number = first_line + offset
             if in_code:
+                listing = LISTING.match(line)
+                if listing:
+                    self.out.targets.append(Target(listing.group("id"), "lst", f"Listing {self._next('lst')}", self.page))
                 result.append(line)
                 continue
             if equation is not None:
@@ -367,12 +380,19 @@ class ChapterAssembler:
             if line.lstrip().startswith("$$") and line.count("$$") == 1:
                 equation = [line]
                 continue
+            theorem = THEOREM_DIV.match(line)
+            if theorem:
+                kind = theorem.group("kind")
+                self.out.targets.append(Target(theorem.group("id"), kind, f"{THEOREMS[kind]} {self._next(kind)}",
+                                               self.page))
             div = DIV_FENCE.match(line)
             if div:
-                div_depth += 1 if div.group("attrs").strip() else -1
-                div_depth = max(div_depth, 0)
+                if div.group("attrs").strip():
+                    self.divs.append(bool(TITLED_DIV.search(div.group("attrs"))))
+                elif self.divs:
+                    self.divs.pop()
             heading = HEADING.match(line)
-            if heading and len(heading.group("hashes")) >= 2 and not div_depth:
+            if heading and len(heading.group("hashes")) >= 2 and not any(self.divs):
                 line = self._heading(heading)
             for m in MD_FIGURE.finditer(line):
                 self.out.targets.append(Target(m.group("id"), "fig", f"Figure {self._next('fig')}", self.page))

@@ -38,7 +38,7 @@ class Feature:
 
 # Quarto's own div and span classes (its reserved prefixes), less those the engine renders.
 RESERVED_CLASS = re.compile(r"(?:^|[\s{])\.(?P<cls>(?!panel-tabset\b|column-margin\b)(?:panel|column|quarto|cell|g-col|page-layout)-[\w-]+|grid|page-columns)\b")
-XREF_KINDS = ("thm", "lem", "cor", "prp", "cnj", "def", "exm", "exr", "sol", "rem", "alg", "lst")
+OTHER_KINDS = ("sol", "rem", "alg")  # cross-reference prefixes the engine does not number
 
 FEATURES: tuple[Feature, ...] = (
     Feature("Callouts (note, tip, warning, important, caution), with a title", RENDERED, "authoring/callouts.html"),
@@ -86,9 +86,12 @@ FEATURES: tuple[Feature, ...] = (
             re.compile(r"^\s*(?:`{3,}|~{3,})\s*\{(?:mermaid|dot)\b")),
     Feature("Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)", REFUSED,
             "computations/execution-options.html", re.compile(r"^\s*`{3,}\s*\{(?!python\b|mermaid\b|dot\b|=)[\w-]+")),
-    Feature("Cross-references to theorems, listings and the like (`@thm-…`, `@lst-…`)", REFUSED,
-            "authoring/cross-references.html#theorems-and-proofs",
-            re.compile(r"(?<![\w@\\])@(?:" + "|".join(XREF_KINDS) + r")-\w|\{#(?:" + "|".join(XREF_KINDS) + r")-")),
+    Feature("Theorems and the like, listings, and their cross-references (`#thm-…`, `#def-…`, `#lst-…`, …)", RENDERED,
+            "authoring/cross-references.html#theorems-and-proofs"),
+    Feature("Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`), and other cross-reference kinds "
+            "(`@sol-…`, `@rem-…`, `@alg-…`)", REFUSED, "authoring/cross-references.html#theorems-and-proofs",
+            re.compile(r"(?<![\w@\\])@(?:" + "|".join(OTHER_KINDS) + r")-\w|\{#(?:" + "|".join(OTHER_KINDS) + r")-"
+                       r"|^:{3,}\s*\{?\s*\.?(?:proof|remark|solution)\b")),
     Feature("Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)", REFUSED,
             "authoring/markdown-basics.html#divs-and-spans", RESERVED_CLASS),
 )

@@ -15,6 +15,8 @@ What Quarto adds on top of Pandoc, for the built-in engine
   into ARIA tabs (and which read as headings without it); in the PDF, headings, as Quarto prints them;
 - layout panels (layout-ncol / layout-nrow on a div): rows of equal cells, stacked on a phone; a grid in the PDF;
 - margin content (.column-margin): beside the text on a wide screen, in it on a phone and in the PDF;
+- theorems and the like (#thm-, #lem-, #def-, …) open with their bold label and title, "Theorem 3.1 (Name)";
+  listings (a code block with #lst- and lst-cap) get their caption above, "Listing 3.1: …";
 - links to .qmd chapters point to their rendered page (HTML) or heading (Typst);
 - image paths are made relative to the page (HTML);
 - headings get a link anchor (HTML);
@@ -256,6 +258,11 @@ local function html_table(div)
   return wrapped
 end
 
+-- A heading's text without the anchor the Header filter added: a title is not a section to link to.
+local function without_anchors(inlines)
+  return inlines:filter(function(el) return not (el.t == "Link" and el.classes:includes("anchor")) end)
+end
+
 local function callout(div, kind)
   local title = div.attributes["title"]
   local content = div.content
@@ -263,7 +270,7 @@ local function callout(div, kind)
   if title then
     title_inlines = pandoc.read(title, "markdown").blocks[1].content
   elseif #content > 0 and content[1].t == "Header" then
-    title_inlines = content[1].content
+    title_inlines = without_anchors(content[1].content)
     content = pandoc.List({ table.unpack(content, 2) })
   else
     title_inlines = { pandoc.Str(callout_titles[kind]) }
@@ -274,7 +281,7 @@ local function callout(div, kind)
   local appearance = div.attributes["appearance"] or "default"
   local classes = "callout callout-" .. kind .. (appearance ~= "default" and (" callout-appearance-" .. appearance) or "")
   if is_html and (collapse == "true" or collapse == "false") then
-    local blocks = pandoc.List({ pandoc.RawBlock("html", '<details class="' .. classes .. '" role="note"'
+    local blocks = pandoc.List({ pandoc.RawBlock("html", '<details class="' .. classes .. '"'
       .. (collapse == "false" and " open" or "") .. '><summary class="callout-title">') })
     blocks:insert(pandoc.Plain(title_inlines))
     blocks:insert(pandoc.RawBlock("html", "</summary>"))
@@ -338,7 +345,7 @@ local function tabset(div)
   local panes = pandoc.List()
   for i, tab in ipairs(tabs) do
     local id = "tabset-" .. tabset_count .. "-" .. i
-    local title = tab.heading.content:filter(function(el) return not (el.t == "Link" and el.classes:includes("anchor")) end)
+    local title = without_anchors(tab.heading.content)
     local heading = pandoc.Header(level, title, pandoc.Attr("", { "tab-title", "unnumbered", "unlisted" }))
     local pane = pandoc.List({ heading })
     pane:extend(tab.content)
@@ -428,7 +435,67 @@ local function margin(div)
   return pandoc.Div(div.content, attr)
 end
 
+-- Theorems and the like (https://quarto.org/docs/authoring/cross-references.html#theorems-and-proofs): the div's
+-- first heading (or its name attribute) is its title; its first paragraph opens with "Theorem 3.1 (Title)" in bold,
+-- the label the assembler numbered (the briefing-xref map).
+local theorem_classes = {
+  thm = "theorem", lem = "lemma", cor = "corollary", prp = "proposition", cnj = "conjecture",
+  def = "definition", exm = "example", exr = "exercise",
+}
+
+local function theorem(div, kind)
+  local entry = xref[div.identifier]
+  if not entry then return nil end
+  local content = pandoc.List(div.content)
+  local title = nil
+  if div.attributes["name"] then
+    title = pandoc.Inlines(pandoc.read(div.attributes["name"], "markdown").blocks[1].content)
+  elseif #content > 0 and content[1].t == "Header" then
+    title = without_anchors(content[1].content)
+    content:remove(1)
+  end
+  local head = pandoc.List({ pandoc.Str(entry.label) })
+  if title and #title > 0 then
+    head:insert(pandoc.Space())
+    head:insert(pandoc.Str("("))
+    head:extend(title)
+    head:insert(pandoc.Str(")"))
+  end
+  local lead = pandoc.List({ pandoc.Span({ pandoc.Strong(head) }, { class = theorem_classes[kind] .. "-title" }), pandoc.Space() })
+  if #content > 0 and (content[1].t == "Para" or content[1].t == "Plain") then
+    lead:extend(content[1].content)
+    content[1].content = lead
+  else
+    content:insert(1, pandoc.Para(lead))
+  end
+  local attr = div.attr:clone()
+  attr.attributes["name"] = nil
+  attr.classes:insert(1, theorem_classes[kind])
+  return pandoc.Div(content, attr)
+end
+
+-- A listing: a code block with an #lst- id and its lst-cap, under its caption "Listing 3.1: …".
+local function listing(block)
+  local entry = xref[block.identifier]
+  if not entry then return nil end
+  local caption = pandoc.List({ pandoc.Str(entry.label .. ":") })
+  if block.attributes["lst-cap"] then
+    caption:insert(pandoc.Space())
+    caption:extend(pandoc.read(block.attributes["lst-cap"], "markdown").blocks[1].content)
+  end
+  local id = block.identifier
+  block.identifier = ""
+  block.attributes["lst-cap"] = nil
+  if is_html then block.attributes["tabindex"] = "0" end
+  return pandoc.Div({ pandoc.Div({ pandoc.Plain(caption) }, { class = "listing-caption" }), block },
+    pandoc.Attr(id, { "listing" }, {}))
+end
+
 local function Div(div)
+  local kind = div.identifier:match("^(%a+)%-")
+  if kind and theorem_classes[kind] then
+    return theorem(div, kind)
+  end
   if div.classes:includes("panel-tabset") then
     return tabset(div)
   end
@@ -489,6 +556,9 @@ end
 
 -- Code can be wider than the column and then scrolls: it must be reachable from the keyboard.
 local function CodeBlock(block)
+  if block.identifier:match("^lst%-") then
+    return listing(block)
+  end
   if is_html then
     block.attributes["tabindex"] = "0"
     return block

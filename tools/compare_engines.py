@@ -28,14 +28,22 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+def _has_class(name: str) -> str:
+    return f"[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+
+
 def _class(name: str) -> str:
-    return f".//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+    return ".//*" + _has_class(name)
 
 
 CHAPTER_REFERENCES = ".//section[@id='bibliography']"
 """The built-in engine ends a chapter that cites with its references; a Quarto book keeps them in its References
 appendix and in each citation's popup (the chapter's list is in the page, hidden). Where each engine puts the
 references is compared as a feature of its own, not as the chapter's text."""
+
+TAB_TITLES = ".//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6]" + _has_class("tab-title")
+"""The built-in engine writes a tab's title as the heading of its pane (a page read without JavaScript reads the
+tabs as sections); Quarto lists the titles before the panes. Each engine's titles are compared apart (:func:`tabs`)."""
 
 CHROME = {
     # what each engine adds around the content, which the comparison leaves out (XPath)
@@ -44,10 +52,12 @@ CHROME = {
                _class("visually-hidden"), ".//*[@id='quarto-margin-sidebar']", _class("callout-icon-container"),
                _class("screen-reader-only"), ".//*[@aria-hidden='true']", ".//*[contains(@style, 'display: none')]",
                # the book's cover on its first page (title, subtitle, description, author), whose own heading follows
-               ".//header[@id='title-block-header'][following-sibling::section[1][h1]]"],
+               ".//header[@id='title-block-header'][following-sibling::section[1][h1]]",
+               # a tabset's tab titles, which the built-in engine writes as each pane's heading (compared apart)
+               _class("nav-tabs")],
     "builtin": [".//nav", ".//script", ".//style", ".//button", _class("page-nav"), _class("anchor"),
                 _class("header-anchor"), _class("visually-hidden"), _class("skip-link"),
-                ".//*[@aria-hidden='true']", CHAPTER_REFERENCES],
+                ".//*[@aria-hidden='true']", CHAPTER_REFERENCES, TAB_TITLES],
 }
 NUMBER = re.compile(r"(?<![\w.])[−-]?\$?\d[\d,]*(?:\.\d+)?(?:%|×)?")
 XREF = re.compile(r"\b(?:Figure|Table|Section|Chapter|Appendix|Equation)\s[A-Z0-9]+(?:\.\d+)*")
@@ -75,7 +85,7 @@ def content(html: str, engine: str):
     return node
 
 
-BLOCKS = {"p", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "div", "figcaption", "caption",
+BLOCKS = {"annotation", "p", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "div", "figcaption", "caption",
           "blockquote", "pre", "section", "figure", "table", "summary", "details", "dt", "dd"}
 
 
@@ -89,6 +99,18 @@ def page_text(html: str, engine: str) -> str:
             el.text = " " + (el.text or "")
     text = re.sub(r"\s+", " ", node.text_content().replace("\u00a0", " ")).strip()
     return re.sub(r"^Appendix ([A-Z]) — ", r"\1 ", text) if engine == "quarto" else text
+
+
+def tabs(html: str, engine: str) -> list[list[str]]:
+    """Each tabset's tab titles, in order."""
+    import lxml.html
+
+    tree = lxml.html.fromstring(html)
+    if engine == "quarto":
+        return [[" ".join(a.text_content().split()) for a in ul.xpath(".//a[@role='tab']")]
+                for ul in tree.xpath("//ul" + _has_class("nav-tabs"))]
+    return [[" ".join(h.text_content().split()) for h in tabset.xpath(TAB_TITLES)]
+            for tabset in tree.xpath("//div" + _has_class("panel-tabset"))]
 
 
 def compare_text(a: str, b: str, context: int = 6, most: int = 8) -> tuple[float, list[str]]:
@@ -120,6 +142,7 @@ def compare_page(builtin_html: str, quarto_html: str) -> dict:
         "xrefs_only_builtin": sorted((xrefs_a - xrefs_b).elements()),
         "xrefs_only_quarto": sorted((xrefs_b - xrefs_a).elements()),
         "figures": figures,
+        "tabs": [tabs(builtin_html, "builtin"), tabs(quarto_html, "quarto")],
         "features": {name: [test(builtin_html), test(quarto_html)] for name, test in FEATURES.items()},
     }
 

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: all book test bench check lock clean release
 
@@ -14,16 +15,22 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-book: $(STAMP)
+# mermaid.js, pinned in package-lock.json, for the chapters' diagrams (the engine draws them on the site and in
+# the PDF); the install runs no package scripts.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --loglevel=error
+	touch $(NODE_STAMP)
+
+book: $(STAMP) $(NODE_STAMP)
 	$(BIN)/briefing build
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python bench/bench.py
 
-release: $(STAMP)
+release: $(STAMP) $(NODE_STAMP)
 	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 2; }
 	$(BIN)/briefing release $(VERSION) $(if $(WHY),--why "$(WHY)")
 

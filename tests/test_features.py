@@ -25,7 +25,7 @@ USES = {
         "A word [in the margin]{.column-margin}.",
     "Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)":
         "![A](a.svg){#fig-a cap-location=margin}",
-    "Diagrams (`{mermaid}`, `{dot}` cells)": "```{mermaid}\nflowchart LR\n  A --> B\n```",
+    "Graphviz diagrams (`{dot}` cells)": "```{dot}\ngraph G { a -- b }\n```",
     "Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)": "```{r}\n1 + 1\n```",
     "Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`), and other cross-reference kinds "
     "(`@sol-…`, `@rem-…`, `@alg-…`)": "::: {.proof}\nIt follows.\n:::",

@@ -127,7 +127,7 @@ def test_the_pdf_prints_each_tab_under_its_heading_the_columns_side_by_side_and_
     assert "Costs The run took 2,788 thousand GPU-hours (Section 3.1)." in flat, flat
     assert "Prices R1’s prices are about 3% of o1’s." in flat and "Market NVIDIA fell 13% in a day." in flat
     assert flat.index("Costs") < flat.index("Prices") < flat.index("Market")
-    assert re.search(r"^\s*3\.3\.1 Left\s{2,}3\.3\.2 Right\s*$", text, re.M), "the layout's two cells share a line"
+    assert re.search(r"^\s*3\.4\.1 Left\s{2,}3\.4\.2 Right\s*$", text, re.M), "the layout's two cells share a line"
     assert "Theorem 3.1 (Budget) A run’s cost is its GPU-hours" in flat
     assert "Theorem 3.1 follows from Definition 3.1, and Listing 3.1 computes it." in flat
     assert "Listing 3.1: The cost of a run cost = gpu_hours * price_per_hour" in flat
@@ -154,10 +154,78 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
         "Theorem 3.1": "#thm-budget", "Definition 3.1": "#def-mfu", "Listing 3.1": "#lst-cost"}
     listing = page.get_element_by_id("lst-cost")
     assert text(listing) == "Listing 3.1: The cost of a run cost = gpu_hours * price_per_hour"
-    assert [text(h) for h in page.xpath("//div[contains(@class, 'quarto-layout-panel')]//h3")] == ["3.3.1 Left", "3.3.2 Right"]
+    assert [text(h) for h in page.xpath("//div[contains(@class, 'quarto-layout-panel')]//h3")] == ["3.4.1 Left", "3.4.2 Right"]
     assert [text(h) for h in page.xpath("//div[contains(@class, 'panel-tabset')]//h3")] == ["Costs", "Prices", "Market"]
     assert "A paragraph shared with other chapters, included from its own file." in text(page)
     assert "This chapter was checked by the second desk for Fixture Book." in text(page)
+
+
+DIAGRAM = """() => { const pre = document.querySelector('#fig-flow pre.mermaid'); const svg = pre.querySelector('svg');
+  const text = svg.querySelector('text');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return {labels: Array.from(svg.querySelectorAll('text')).map(t => t.textContent.trim()).filter(Boolean),
+          px: parseFloat(getComputedStyle(text).fontSize) * scale, caption: document.querySelector('#fig-flow figcaption').textContent,
+          frame: pre.getBoundingClientRect().right, wide: document.documentElement.scrollWidth}; }"""
+
+
+def test_a_mermaid_diagram_is_drawn_by_the_pinned_mermaid_js_offline_with_labels_a_phone_can_read(book):
+    """https://quarto.org/docs/authoring/diagrams.html: a {mermaid} cell is drawn on the page by mermaid.js, here the
+    release pinned in package-lock.json (the one Quarto 1.11 bundles), from the site's own files; labelled, it is a
+    numbered figure. On a phone the diagram keeps its labels at 12 px or more and scrolls in its own frame."""
+    import json
+
+    from conftest import ROOT
+
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["mermaid"]
+    locked = json.loads((ROOT / "package-lock.json").read_text())["packages"]["node_modules/mermaid"]["version"]
+    installed = json.loads((ROOT / "node_modules/mermaid/package.json").read_text())["version"]
+    assert pinned == locked == installed == "11.12.0"
+    site = book / "_book"
+    assert (site / "site_libs/mermaid.min.js").read_bytes() == (ROOT / "node_modules/mermaid/dist/mermaid.min.js").read_bytes()
+    assert "mermaid.min.js" not in (site / "chapters/numbers.html").read_text(encoding="utf-8")  # only where needed
+    for width, phone in ((WIDTHS["laptop"], False), (WIDTHS["phone"], True)):
+        with chromium(width, phone=phone) as page:  # it aborts any request that is not for a file
+            page.goto(page_of(book) + "#sec-diagram")
+            page.wait_for_selector("#fig-flow pre.mermaid svg text", state="attached")
+            drawn = page.evaluate(DIAGRAM)
+            page.locator("#fig-flow").screenshot(path=str(shots() / f"diagram-{width}.png"))
+        assert drawn["labels"] == ["sources agree", "sources differ", "Article", "Claim", "Holds", "Does not hold"]
+        assert drawn["caption"] == "Figure 3.1: From the article’s claim to a verdict"
+        assert drawn["px"] >= 12, drawn
+        assert drawn["wide"] <= width and drawn["frame"] <= width
+
+
+def test_the_pdf_sets_the_diagram_as_the_svg_the_build_drew_and_a_broken_one_stops_the_build(book, tmp_path):
+    """The PDF cannot run mermaid.js: the build draws the diagram with it in headless Chromium and sets the SVG,
+    whose labels are text. A diagram mermaid cannot read stops the build in one line naming its file and line."""
+    pdf = next((book / "_book").glob("*.pdf"))
+    flat = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "Figure 3.1 shows how a claim gets its verdict." in flat
+    assert "Article" in flat and "sources agree" in flat and "Does not hold" in flat
+    assert "Figure 3.1: From the article’s claim to a verdict" in flat
+    assert "flowchart LR" not in flat  # never its source
+    from conftest import authoring_book
+
+    broken = authoring_book(tmp_path / "broken")
+    assert run_build(broken, "--to", "html")[0] == 0
+    before = {p: p.read_bytes() for p in (broken / "_book").rglob("*") if p.is_file()}
+    chapter = broken / "chapters/authoring.qmd"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("B -->|sources differ| D[Does not hold]", "B -->|sources differ| D[Does not hold"),
+                       encoding="utf-8")
+    line = text.split("\n").index("```{mermaid}") + 1
+    code, out, err = run_build(broken, "--to", "html")
+    assert code != 0 and "Traceback" not in err
+    assert re.search(rf"^(error: )?chapters/authoring\.qmd:{line}: mermaid diagram: Parse error on line \d+", err, re.M), err
+    assert {p: p.read_bytes() for p in (broken / "_book").rglob("*") if p.is_file()} == before
+
+
+def test_a_diagram_is_drawn_the_same_each_time():
+    """The same diagram gives the same SVG bytes (mermaid's deterministicIds), so that the PDF is reproducible."""
+    from briefing.render.diagrams import Diagram, draw
+
+    diagram = Diagram("flowchart LR\n  A[Article] --> B{Claim}", "x.qmd:1", "d.svg")
+    assert draw([diagram], None)["d.svg"] == draw([diagram], None)["d.svg"]
 
 
 def shots():

@@ -1,7 +1,7 @@
 """Write environment.yml from requirements.lock, so conda users get the same pins.
 
 Packages that conda-forge carries under the same name go in the conda list;
-the rest go under pip. Quarto and Jupyter are added for `quarto render`.
+the rest go under pip. Quarto and Jupyter are added for `quarto render`, Node.js for `npm ci` (mermaid.js).
 """
 
 from pathlib import Path
@@ -19,7 +19,7 @@ def main() -> None:
         "# then `quarto render` or `briefing build`. Generated from requirements.lock by",
         "# `make lock` (tools/sync_environment.py); a test checks the two agree.",
         "name: deepseek-briefing", "channels:", "  - conda-forge", "dependencies:",
-        "  - python=3.11", "  - quarto>=1.9", "  - jupyter", "  - pip",
+        "  - python=3.11", "  - quarto>=1.9", "  - jupyter", "  - nodejs>=20", "  - pip",
     ]
     pip = []
     for pin in pins:

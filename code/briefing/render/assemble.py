@@ -36,6 +36,8 @@ THEOREM_DIV = re.compile(r"^:{3,}\s*\{[^}]*#(?P<id>(?P<kind>" + "|".join(THEOREM
 TITLED_DIV = re.compile(r"\.callout-\w|\bcallout-\w|\.panel-tabset\b|#(?:" + "|".join(THEOREMS) + r")-")
 """A div whose headings are not sections but titles: a callout's, a tabset's tabs, a theorem's name. Quarto numbers
 the headings of any other div (a layout panel's, a margin note's) as sections."""
+MERMAID = re.compile(r"^(?P<fence>`{3,})\s*\{mermaid\}\s*$")
+"""A ``{mermaid}`` cell (https://quarto.org/docs/authoring/diagrams.html): options as ``%%| key: value`` lines."""
 LISTING = re.compile(r"^\s*(?:`{3,}|~{3,})\s*\{[^}]*#(?P<id>lst-[\w-]+)")
 """A code block with a listing's id and caption (``lst-cap``), numbered "Listing 3.1" as Quarto numbers it."""
 PAGEBREAK = ('```{=html}\n<div style="page-break-after: always;"></div>\n```\n\n'
@@ -88,6 +90,7 @@ class Assembled:
     citations: list[tuple[str, int]] = field(default_factory=list)
     chapter_id: str = ""
     images: dict[str, Path] = field(default_factory=dict)
+    diagrams: list = field(default_factory=list)  # the chapter's mermaid diagrams (briefing.render.diagrams.Diagram)
     last_changed: str = ""  # the release that last changed the chapter (markdown), "" when there is none
     coverage: str = ""  # the book's lineage counts (markdown), on the page that shows them
 
@@ -348,8 +351,20 @@ class ChapterAssembler:
         lines = text.split("\n")
         result = []
         equation: list[str] | None = None  # the lines of a display equation opened and not yet closed
+        diagram: tuple[str, int, list[str]] | None = None  # a mermaid cell's fence, first line and lines so far
         for offset, (line, in_code) in enumerate(_fences(lines)):
             number = first_line + offset
+            if diagram is not None:
+                if line.strip() == diagram[0]:
+                    result.append(self._diagram(diagram[2], diagram[1]))
+                    diagram = None
+                else:
+                    diagram[2].append(line)
+                continue
+            opener = MERMAID.match(line)
+            if opener:
+                diagram = (opener.group("fence"), number, [])
+                continue
             if in_code:
                 listing = LISTING.match(line)
                 if listing:
@@ -407,7 +422,44 @@ class ChapterAssembler:
             result.append(line)
         if equation is not None:
             result.extend(equation)
+        if diagram is not None:
+            raise BuildError(f"{self.chapter.where(diagram[1])}: mermaid cell is not closed with {diagram[0]}")
         return "\n".join(result)
+
+    def _diagram(self, lines: list[str], line: int) -> str:
+        """A mermaid cell as a code block the filter draws: mermaid.js on the site, the build's SVG in the PDF
+        (:mod:`briefing.render.diagrams`); with ``label: fig-…`` a numbered figure, ``fig-cap`` its caption."""
+        import yaml
+
+        from briefing.render.diagrams import Diagram
+
+        count = 0
+        while count < len(lines) and lines[count].lstrip().startswith("%%|"):
+            count += 1
+        try:
+            options = yaml.safe_load("\n".join(l.lstrip()[3:] for l in lines[:count])) or {} if count else {}
+        except yaml.YAMLError as exc:
+            raise BuildError(f"{self.chapter.where(line + 1)}: malformed diagram option: "
+                             f"{getattr(exc, 'problem', None) or 'not YAML'}") from None
+        if not isinstance(options, dict):
+            raise BuildError(f"{self.chapter.where(line + 1)}: malformed diagram option: expected 'key: value'")
+        code = "\n".join(lines[count:]).strip("\n")
+        label = str(options.get("label", ""))
+        name = label or f"diagram-{line}"
+        path = f"figures/{self.stem}/{name}.svg"
+        self.out.diagrams.append(Diagram(code, self.chapter.where(line), path))
+        attrs = [".mermaid"]
+        if label.startswith("fig-"):
+            self.out.targets.append(Target(label, "fig", f"Figure {self._next('fig')}", self.page))
+            attrs.insert(0, f"#{label}")
+        for option in ("fig-cap", "fig-alt"):
+            if options.get(option):
+                attrs.append(f'{option}="{_attr_value(str(options[option]))}"')
+        attrs.append(f'briefing-svg="{path}"')
+        fence = "```"
+        while fence in code:
+            fence += "`"
+        return f"{fence} {{{' '.join(attrs)}}}\n{code}\n{fence}"
 
     def _image(self, match, line: int) -> str:
         """A local image, as Quarto reads it: relative to the chapter's folder, or to the project

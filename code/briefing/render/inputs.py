@@ -28,7 +28,8 @@ def engine_files() -> list[Path]:
 
 
 def dependency_files(root: Path) -> list[Path]:
-    """Files every chapter may read: code/ (the engine excluded), data/, the lock."""
+    """Files every chapter may read: code/ (the engine excluded), data/, the locks (package-lock.json pins the
+    mermaid.js that draws the diagrams)."""
     root = Path(root)
     files = []
     code = root / "code"
@@ -37,9 +38,9 @@ def dependency_files(root: Path) -> list[Path]:
     data = root / "data"
     if data.is_dir():
         files += [p for p in data.rglob("*") if p.is_file()]
-    lock = root / "requirements.lock"
-    if lock.is_file():
-        files.append(lock)
+    for lock in (root / "requirements.lock", root / "package-lock.json"):  # mermaid.js draws the diagrams
+        if lock.is_file():
+            files.append(lock)
     return sorted(f for f in files if "__pycache__" not in f.parts)
 
 

@@ -26,7 +26,7 @@ from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
 from briefing.render.pdf import compile_pdf, edition_status, long_date, typst_date, typst_text
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
-from briefing.render import changes_page, downloads, features, notebook_page, numbers_appendix, previews, search
+from briefing.render import changes_page, diagrams, downloads, features, notebook_page, numbers_appendix, previews, search
 from briefing.render.validation import PackageCheck
 from briefing.data import resource_titles
 from briefing.verdicts import verdict_links
@@ -292,6 +292,8 @@ def _html_page(builder, book, version, part, index, pages, targets, chapter_page
         "notebook-href": "" if entry.path in GENERATED else relative(page, f"notebooks/{entry.stem}.html"),
         "data-zip": downloads.ZIP_PATH if downloads.ZIP_PATH in data_files else "",
     }
+    if part.diagrams:
+        variables["diagrams"] = "true"  # the page loads mermaid.js, which draws them
     if prev_entry:
         variables["prev-href"] = relative(page, prev_entry[1])
         variables["prev-title"] = prev_entry[2]
@@ -594,6 +596,20 @@ def coverage_table(book: Book, notebooks) -> tuple:
     return report, coverage.markdown(report)
 
 
+def draw_diagrams(builder, book: Book, assembled: list[Assembled], assembled_typst: list[Assembled]) -> None:
+    """Each mermaid diagram as SVG (:func:`briefing.render.diagrams.draw`), among the PDF's figures; drawn on every
+    build that has diagrams, from the cache after the first, so that one mermaid cannot read stops the build
+    whichever format it makes."""
+    found = [d for part in assembled for d in part.diagrams]
+    if not found:
+        return
+    cache = Cache(builder.root, "diagrams", ".svg")
+    builder.caches.append(cache)
+    svgs = diagrams.draw(found, cache, book.root)
+    for part in assembled_typst:
+        part.figures.update({d.path: svgs[d.path] for d in part.diagrams})
+
+
 @dataclass
 class Rendered:
     """What a render produced: the files of each format in staging, the notebooks to commit,
@@ -648,6 +664,7 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     chapter_pages = {str(e.path.relative_to(book.root)): p.page for e, p in zip(book.entries, assembled)}
     chapter_pages.update({e.path.name: p.page for e, p in zip(book.entries, assembled)})
     pdf_name = slug(book.title) + ".pdf"
+    draw_diagrams(builder, book, assembled, assembled_typst)
     images = {rel: path for part in assembled for rel, path in part.images.items()}
     included = {path.relative_to(root).as_posix(): path for chapter in chapters for path in chapter.includes}
     snapshot.add([path for rel, path in sorted({**images, **included}.items()) if rel not in snapshot.hashes])
@@ -696,6 +713,9 @@ def _render_html(builder, book, version, staging, formats, assembled, notebooks,
         make_dirs(libs)
         for name in ENGINE_ASSETS + READER_ASSETS:
             shutil.copyfile(asset(f"assets/{name}"), libs / name)
+        if any(part.diagrams for part in assembled):
+            shutil.copyfile(diagrams.mermaid_js(book.root), libs / "mermaid.min.js")
+            write_atomic(libs / "diagrams.js", diagrams.site_settings().encode(), durable=False)
         make_dirs(staging / "notebooks")
         for path, payload in payloads.items():
             write_atomic(staging / "notebooks" / path.name, payload, durable=False)

@@ -76,7 +76,7 @@
       if (ok) resolve(); else reject(new Error("copy refused"));
     });
   }
-  document.querySelectorAll("main pre").forEach(function (pre) {
+  document.querySelectorAll("main pre:not(.mermaid)").forEach(function (pre) {  /* a diagram is a picture, not code */
     var wrap = document.createElement("div");
     wrap.className = "code-wrap";
     pre.parentNode.insertBefore(wrap, pre);

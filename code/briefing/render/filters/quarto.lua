@@ -17,6 +17,8 @@ What Quarto adds on top of Pandoc, for the built-in engine
 - margin content (.column-margin): beside the text on a wide screen, in it on a phone and in the PDF;
 - theorems and the like (#thm-, #lem-, #def-, …) open with their bold label and title, "Theorem 3.1 (Name)";
   listings (a code block with #lst- and lst-cap) get their caption above, "Listing 3.1: …";
+- mermaid diagrams (the assembler's .mermaid code blocks): a <pre class="mermaid"> that mermaid.js draws on the
+  site, the SVG the build drew in the PDF; a figure with its number and caption when labelled;
 - links to .qmd chapters point to their rendered page (HTML) or heading (Typst);
 - image paths are made relative to the page (HTML);
 - headings get a link anchor (HTML);
@@ -555,7 +557,32 @@ local function Link(link)
 end
 
 -- Code can be wider than the column and then scrolls: it must be reachable from the keyboard.
+-- A mermaid diagram: on the site, its code in <pre class="mermaid">, which mermaid.js (loaded by the page) draws as
+-- Quarto's pages do; in the PDF, the SVG the build drew from the same code (briefing.render.diagrams).
+local function diagram(block)
+  local content
+  if is_typst then
+    local alt = block.attributes["fig-alt"] or block.attributes["fig-cap"] or "Diagram"
+    content = pandoc.Plain({ pandoc.Image({ pandoc.Str(alt) }, block.attributes["briefing-svg"]) })
+  else
+    local code = block.text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+    local label = block.attributes["fig-alt"] or block.attributes["fig-cap"]
+    local aria = label and (' role="img" aria-label="' .. label:gsub('"', "&quot;") .. '"') or ""
+    content = pandoc.RawBlock("html", '<pre class="mermaid" tabindex="0"' .. aria .. ">" .. code .. "</pre>")
+  end
+  local cap = block.attributes["fig-cap"]
+  if block.identifier == "" and not cap then
+    return is_typst and pandoc.Para(content.content) or content
+  end
+  local long = cap and pandoc.read(cap, "markdown").blocks or pandoc.Blocks({})
+  long = prefix_caption(long, block.identifier)
+  return pandoc.Figure({ content }, { long = long }, pandoc.Attr(block.identifier, { "mermaid-figure" }, {}))
+end
+
 local function CodeBlock(block)
+  if block.classes:includes("mermaid") and block.attributes["briefing-svg"] then
+    return diagram(block)
+  end
   if block.identifier:match("^lst%-") then
     return listing(block)
   end

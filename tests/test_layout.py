@@ -157,6 +157,11 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
     assert [text(h) for h in page.xpath("//div[contains(@class, 'quarto-layout-panel')]//h3")] == ["3.4.1 Left", "3.4.2 Right"]
     assert [text(h) for h in page.xpath("//div[contains(@class, 'panel-tabset')]//h3")] == ["Costs", "Prices", "Market"]
     assert "A paragraph shared with other chapters, included from its own file." in text(page)
+    side = page.get_element_by_id("sec-side")
+    assert [text(c) for c in side.xpath(".//div[contains(@class, 'quarto-layout-cell')]//figcaption")] == [
+        "Figure 3.3: The left figure", "Figure 3.4: The right figure"]
+    assert text(side.xpath(".//table//caption")[0]) == "Table 3.2: Output prices, grid table"
+    assert text(side.xpath(".//p")[0]) == "Figure 3.3 and Figure 3.4 sit side by side; Table 3.2 is a grid table."
     assert "This chapter was checked by the second desk for Fixture Book." in text(page)
 
 

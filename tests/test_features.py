@@ -309,3 +309,59 @@ def test_the_build_renders_an_include_rebuilds_when_the_included_file_changes_an
                         encoding="utf-8")
     code, out, err = run_build(book, "--to", "html")
     assert code != 0 and "shared/_desk.qmd:6: cell raised an exception" in err, err
+
+
+@pytest.mark.parametrize("config, line, what", [
+    ("format:\n  html:\n    toc: true\n  pdf:\n    toc: true\n", 4, "format pdf"),
+    ("format:\n  html:\n    toc: true\n    toc-location: left\n", 4, "format html: toc-location"),
+    ("format:\n  html:\n    html-math-method: mathjax\n", 3,
+     "format html: html-math-method mathjax (the built-in engine draws math as MathML)"),
+    ("format:\n  typst:\n    papersize: a5\n", 3, "format typst: papersize"),
+])
+def test_a_format_or_format_option_the_engine_would_ignore_is_refused_on_its_line(tmp_path, config, line, what):
+    """https://quarto.org/docs/reference/formats/html.html and typst.html list what Quarto honours; the built-in
+    engine renders HTML and Typst and honours the options in features.FORMAT_OPTIONS, and refuses the rest."""
+    from briefing.render import BuildError
+
+    (tmp_path / "_quarto.yml").write_text("project:\n  type: book\n" + config.replace("format:", "format:", 1),
+                                          encoding="utf-8")
+    text = (tmp_path / "_quarto.yml").read_text(encoding="utf-8")
+    with pytest.raises(BuildError) as refused:
+        features.check_formats(tmp_path)
+    assert str(refused.value) == f"_quarto.yml:{line + 2}: {what}: the built-in engine does not render it; " \
+                                 f"{features.REFUSAL}", text
+    (tmp_path / "_quarto.yml").write_text("format:\n  html:\n    html-math-method:\n      method: mathml\n"
+                                          "  typst:\n    include-in-header:\n      text: '#set par(leading: 1em)'\n",
+                                          encoding="utf-8")
+    features.check_formats(tmp_path)  # what it honours passes
+
+
+def test_the_pdf_takes_what_quarto_yml_includes_in_its_header_and_after_its_body(tmp_path):
+    """include-in-header and include-after-body (https://quarto.org/docs/reference/formats/typst.html#includes),
+    as text or a file, go into the built-in engine's PDF too; an included file is an input of the build; the
+    file the pre-render step writes for Quarto is left out (the engine writes those appendices itself)."""
+    import subprocess
+
+    book = copy_book(tmp_path / "book")
+    (book / "typst").mkdir()
+    colophon = book / "typst/colophon.typ"
+    colophon.write_text("#heading(level: 1, numbering: none)[Colophon]\nSet in the project's own type.\n",
+                        encoding="utf-8")
+    config = book / "_quarto.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "  typst:\n", "  typst:\n    include-in-header:\n      text: '#let colophon-mark = [Printed for the desk.]'\n"
+        "    include-after-body:\n      - typst/colophon.typ\n      - .briefing-cache/quarto/appendices.typ\n"
+        "      - text: '#colophon-mark'\n", 1), encoding="utf-8")
+    code, out, err = run_build(book, "--to", "pdf")
+    assert code == 0, err
+    pdf = next((book / "_book").glob("*.pdf"))
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert re.search(r"Colophon Set in the project’s own type\. Printed for the desk\. Fixture Book · unversioned \d+$",
+                     text), text[-300:]  # the last page, before its footer
+    colophon.write_text("#heading(level: 1, numbering: none)[Colophon]\nSet again.\n", encoding="utf-8")
+    code, out, err = run_build(book, "--to", "pdf")
+    assert code == 0 and "nothing changed" not in out, out
+    colophon.unlink()
+    code, out, err = run_build(book, "--to", "pdf")
+    assert code != 0 and "Traceback" not in err
+    assert "format typst: include-after-body: typst/colophon.typ: not found" in err, err

@@ -35,8 +35,10 @@ from pathlib import Path
 
 from briefing.quarto.outline import Outline, outline
 
-METADATA = ".briefing-cache/quarto/metadata.yml"
-APPENDICES = ".briefing-cache/quarto/appendices.typ"
+from briefing.render.output import QUARTO_STEPS_DIR  # noqa: E402
+
+METADATA = f"{QUARTO_STEPS_DIR}/metadata.yml"
+APPENDICES = f"{QUARTO_STEPS_DIR}/appendices.typ"
 
 
 def metadata(root: Path, book: Outline | None = None) -> dict:

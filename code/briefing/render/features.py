@@ -176,6 +176,61 @@ def _option_line(cell, option: str) -> int:
     return next((n for n, line in enumerate(cell.option_lines) if line.lstrip("#| ").startswith(f"{option}:")), 0)
 
 
+FORMAT_OPTIONS = {
+    "html": ("toc", "toc-depth", "number-sections", "code-fold", "code-summary", "html-math-method"),
+    "typst": ("toc", "number-sections", "include-in-header", "include-after-body"),
+}
+"""The format options of ``_quarto.yml`` the built-in engine honours, by format
+(https://quarto.org/docs/reference/formats/html.html, https://quarto.org/docs/reference/formats/typst.html). It
+draws math as MathML only, so ``html-math-method`` must say ``mathml``."""
+
+
+def check_formats(root) -> None:
+    """Stop at the first format or format option of ``_quarto.yml`` the built-in engine does not render: one line,
+    ``_quarto.yml:line: format …: the built-in engine does not render it; render with Quarto … or remove it``."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(root) / "_quarto.yml"
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return  # loading the project has reported it
+    formats = _child(node, "format")
+    if not isinstance(formats, yaml.MappingNode):
+        return
+    for key, options in formats.value:
+        name = key.value
+        if name not in FORMAT_OPTIONS:
+            _refuse_format(key, f"format {name}")
+        if not isinstance(options, yaml.MappingNode):
+            continue
+        for option, value in options.value:
+            if option.value not in FORMAT_OPTIONS[name]:
+                _refuse_format(option, f"format {name}: {option.value}")
+            if option.value == "html-math-method":
+                method = _child(value, "method") if isinstance(value, yaml.MappingNode) else value
+                if getattr(method, "value", None) != "mathml":
+                    _refuse_format(option, f"format html: html-math-method {getattr(method, 'value', '')} "
+                                           "(the built-in engine draws math as MathML)")
+
+
+def _child(node, key: str):
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    return None
+
+
+def _refuse_format(node, what: str) -> None:
+    raise BuildError(f"_quarto.yml:{node.start_mark.line + 1}: {what}: the built-in engine does not render it; "
+                     f"{REFUSAL}")
+
+
 def check(chapter) -> None:
     """Stop at the first refused feature ``chapter`` uses: one line, ``file:line: the feature: what to do``, the
     file and line where it is written (an included file's own)."""

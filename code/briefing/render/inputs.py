@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.files import sha256_file
+from briefing.render import BuildError
 from briefing.render.project import Book
 
 NOTEBOOK_DIR = "chapters/_notebooks"
@@ -77,6 +78,12 @@ def input_files(book: Book, recorded: list[str] = ()) -> list[Path]:
     chapters = root / "chapters"
     if chapters.is_dir():
         found |= {p for p in chapters.rglob("*") if p.is_file() and _visible(p, chapters)}
+    from briefing.render.pdf import typst_includes
+
+    try:
+        found |= set(typst_includes(root, book.typst)[2])  # what _quarto.yml adds to the PDF
+    except BuildError:
+        pass  # the render names it
     for extra in (book.bibliography, book.csl, *book.filters.files):
         if extra:
             found.add(extra)

@@ -32,6 +32,9 @@ from briefing.render import BuildError, PublishedButIncomplete
 
 RECORD = ".briefing-build.json"
 CACHE_DIR = ".briefing-cache"
+QUARTO_STEPS_DIR = f"{CACHE_DIR}/quarto"
+"""Where the extension's pre-render step writes what real Quarto reads (the filters' metadata, the PDF's generated
+appendices); the built-in engine makes the same things itself and reads nothing there."""
 STAGING_PREFIX = "staging-"
 RETIRED_PREFIX = "retired-"
 LEGACY_STAGING = ".book-staging-"

@@ -62,3 +62,41 @@ def compile_pdf(typ_file: Path, pdf_file: Path, root: Path, epoch: int) -> None:
         )
     except Exception as exc:  # typst raises its own error type with the diagnostics
         raise BuildError(f"{typ_file.name}: typst failed: {exc}") from None
+
+
+def typst_includes(root: Path, typst: dict) -> tuple[str, str, list[Path]]:
+    """The Typst that ``_quarto.yml`` adds to the PDF: ``include-in-header`` (set before the body) and
+    ``include-after-body`` (after it), each a file of the project, a list of them or ``text:``, as Quarto reads
+    them (https://quarto.org/docs/reference/formats/typst.html#includes). Returns the two texts and the files
+    read. A file under the pre-render step's folder holds what the built-in engine writes itself (the PDF's
+    generated appendices, for Quarto) and is left out; any other missing file stops the build in one line."""
+    from briefing.files import inside
+    from briefing.render.output import QUARTO_STEPS_DIR
+
+    root = Path(root)
+    texts, files = {"include-in-header": [], "include-after-body": []}, []
+    for option in texts:
+        value = typst.get(option)
+        items = value if isinstance(value, list) else ([] if value is None else [value])
+        for item in items:
+            if isinstance(item, dict) and "text" in item:
+                texts[option].append(str(item["text"]))
+                continue
+            name = str(item["file"] if isinstance(item, dict) and "file" in item else item)
+            path = root / name
+            if Path(name).as_posix().startswith(QUARTO_STEPS_DIR + "/"):
+                continue
+            if not inside(root, path) or not path.is_file():
+                where = "outside the project" if not inside(root, path) else "not found"
+                raise BuildError(f"_quarto.yml:{_line_naming(root, option)}: format typst: {option}: {name}: {where}")
+            texts[option].append(path.read_text(encoding="utf-8"))
+            files.append(path)
+    return "\n".join(texts["include-in-header"]), "\n".join(texts["include-after-body"]), files
+
+
+def _line_naming(root: Path, key: str) -> int:
+    try:
+        lines = (Path(root) / "_quarto.yml").read_text(encoding="utf-8").split("\n")
+    except OSError:
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if f"{key}:" in line), 1)

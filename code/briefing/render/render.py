@@ -23,7 +23,7 @@ from briefing.render.inputs import Snapshot
 from briefing.render.output import files_under, make_dirs
 from briefing.render import pandoc
 from briefing.render.pandoc import asset, pandoc_binary, run_pandoc
-from briefing.render.pdf import compile_pdf, edition_status, long_date, typst_date, typst_text
+from briefing.render.pdf import compile_pdf, edition_status, long_date, typst_date, typst_includes, typst_text
 from briefing.render.project import Book, parse_timeout
 from briefing.render.qmd import Chapter, Markdown, parse_chapter, relpath
 from briefing.render import changes_page, diagrams, downloads, features, notebook_page, numbers_appendix, previews, search
@@ -407,7 +407,8 @@ def _pdf(builder, book, version, assembled, pages, targets, cited, staging, pdf_
     if not mark:
         raise BuildError("book (typst): the template has no $body$")
     body = typst_fragments(builder, book, chunks, body_meta, extra, work)
-    typ = before + "\n\n".join(body) + after
+    header, after_body, _ = typst_includes(book.root, book.typst)
+    typ = before + "\n\n".join(filter(None, [header, *body, after_body])) + after
     typ_file = work / "book.typ"
     typ_file.write_text(typ, encoding="utf-8")
     compile_pdf(typ_file, work / pdf_name, work, version.epoch)
@@ -627,6 +628,7 @@ def render_book(builder, book: Book, version, staging: Path, formats: list[str],
     if builder.refresh and builder.warm is None:
         early = builder.warm = start_warm(root)  # every chapter runs: let the server preload while we parse
     try:
+        features.check_formats(book.root)  # a format option this engine would ignore, refused by name
         chapters = [parse_chapter(entry.path, book.root) for entry in book.entries]
         for chapter in chapters:
             features.check(chapter)  # what this engine would render wrong, refused by name

@@ -233,6 +233,23 @@ def test_a_diagram_is_drawn_the_same_each_time():
     assert draw([diagram], None)["d.svg"] == draw([diagram], None)["d.svg"]
 
 
+ICONS = """() => Array.from(document.querySelectorAll('.callout-title')).map(t => [t.textContent.trim(),
+    getComputedStyle(t, '::before').content !== 'none' && getComputedStyle(t, '::before').maskImage.includes('svg')])"""
+
+
+def test_callouts_carry_their_icon_unless_told_not_to(book):
+    """https://quarto.org/docs/authoring/callouts.html: each callout has its kind's icon (Bootstrap Icons, as in
+    Quarto), drawn on the site and in the PDF, except with icon="false"."""
+    with chromium(WIDTHS["laptop"]) as page:
+        page.goto(page_of(book))
+        icons = dict(page.evaluate(ICONS))
+    assert icons == {"A folded tip": True, "A note without its icon": False}
+    from test_answer_first import through_quarto_lua  # the PDF draws them too: the callout's Typst says which
+
+    assert '#callout(kind: "note", appearance: "default", icon: false' in through_quarto_lua(
+        '::: {.callout-note icon="false"}\n## T\nB.\n:::\n', "typst")
+
+
 def shots():
     folder = ARTIFACTS / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)

@@ -281,7 +281,9 @@ local function callout(div, kind)
   -- site only; "false" folds it open), appearance="simple" drops the fill, "minimal" the title as well.
   local collapse = div.attributes["collapse"]
   local appearance = div.attributes["appearance"] or "default"
+  local icon = div.attributes["icon"] ~= "false"
   local classes = "callout callout-" .. kind .. (appearance ~= "default" and (" callout-appearance-" .. appearance) or "")
+    .. (icon and "" or " no-icon")
   if is_html and (collapse == "true" or collapse == "false") then
     local blocks = pandoc.List({ pandoc.RawBlock("html", '<details class="' .. classes .. '"'
       .. (collapse == "false" and " open" or "") .. '><summary class="callout-title">') })
@@ -298,7 +300,8 @@ local function callout(div, kind)
     return pandoc.Div(parts, { class = classes, role = "note" })
   elseif is_typst then
     local blocks = pandoc.List({
-      pandoc.RawBlock("typst", '#callout(kind: "' .. kind .. '", appearance: "' .. appearance .. '", title: ['),
+      pandoc.RawBlock("typst", '#callout(kind: "' .. kind .. '", appearance: "' .. appearance .. '", icon: '
+        .. tostring(icon) .. ', title: ['),
       pandoc.Plain(appearance == "minimal" and {} or title_inlines),
       pandoc.RawBlock("typst", "])["),
     })

@@ -23,8 +23,7 @@ USES = {
         '::: {layout="[[1,1],[1]]"}\nA\n\nB\n:::',
     "Page columns and margin spans (`column-page`, `column-screen`, …; `column-margin` on a span or a cell)":
         "A word [in the margin]{.column-margin}.",
-    "Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)":
-        "![A](a.svg){#fig-a cap-location=margin}",
+    "A caption location written on a markdown element (`{… cap-location=…}`)": "![A](a.svg){#fig-a cap-location=margin}",
     "Graphviz diagrams (`{dot}` cells)": "```{dot}\ngraph G { a -- b }\n```",
     "Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)": "```{r}\n1 + 1\n```",
     "Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`), and other cross-reference kinds "

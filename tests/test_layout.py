@@ -159,9 +159,10 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
     assert "A paragraph shared with other chapters, included from its own file." in text(page)
     side = page.get_element_by_id("sec-side")
     assert [text(c) for c in side.xpath(".//div[contains(@class, 'quarto-layout-cell')]//figcaption")] == [
-        "Figure 3.3: The left figure", "Figure 3.4: The right figure"]
-    assert text(side.xpath(".//table//caption")[0]) == "Table 3.2: Output prices, grid table"
-    assert text(side.xpath(".//p")[0]) == "Figure 3.3 and Figure 3.4 sit side by side; Table 3.2 is a grid table."
+        "Figure 3.4: The left figure", "Figure 3.5: The right figure"]
+    assert text(side.xpath(".//div[contains(@class, 'bottom-caption-table')]/div[last()]")[0]) == \
+        "Table 3.2: Output prices, grid table"  # tbl-cap-location: bottom in the chapter's front matter
+    assert text(side.xpath(".//p")[0]) == "Figure 3.4 and Figure 3.5 sit side by side; Table 3.2 is a grid table."
     assert "This chapter was checked by the second desk for Fixture Book." in text(page)
 
 
@@ -248,6 +249,32 @@ def test_callouts_carry_their_icon_unless_told_not_to(book):
 
     assert '#callout(kind: "note", appearance: "default", icon: false' in through_quarto_lua(
         '::: {.callout-note icon="false"}\n## T\nB.\n:::\n', "typst")
+
+
+CAPTIONS = """() => { const box = s => document.querySelector(s).getBoundingClientRect().toJSON();
+  return {figure: box('#fig-hours img'), caption: box('#fig-hours figcaption'), main: box('main'),
+          table: box('#sec-equations .table-wrap'), below: box('#sec-equations .bottom-caption-table > .table-caption')}; }"""
+
+
+def test_captions_go_where_the_chapter_and_its_cells_say(book):
+    """https://quarto.org/docs/authoring/article-layout.html#margin-captions: fig-cap-location: margin (a cell option)
+    sets the caption beside the figure in the margin on a laptop and under it on a phone; tbl-cap-location: bottom
+    (the chapter's front matter) sets the tables' captions under them, on the site and in the PDF."""
+    with chromium(WIDTHS["laptop"]) as page:
+        page.goto(page_of(book) + "#sec-margin-caption")
+        laptop = page.evaluate(CAPTIONS)
+    assert laptop["caption"]["left"] >= laptop["main"]["right"] and laptop["caption"]["right"] <= WIDTHS["laptop"]
+    assert abs(laptop["caption"]["top"] - laptop["figure"]["top"]) < 20
+    assert laptop["below"]["top"] >= laptop["table"]["bottom"]
+    with chromium(WIDTHS["phone"], phone=True) as page:
+        page.goto(page_of(book) + "#sec-margin-caption")
+        phone = page.evaluate(CAPTIONS)
+    assert phone["caption"]["top"] >= phone["figure"]["bottom"] and phone["caption"]["right"] <= WIDTHS["phone"]
+    pdf = next((book / "_book").glob("*.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    caption = lines.index("Table 3.1: GPU-hours by stage")
+    assert lines[caption - 1].startswith("Post-training"), lines[caption - 4:caption + 1]
 
 
 def shots():

@@ -258,7 +258,7 @@ def test_the_authoring_chapter_reads_the_same_in_both_engines(tmp_path):
     assert not page["numbers_only_builtin"] and not page["numbers_only_quarto"], page
     assert not page["xrefs_only_builtin"] and not page["xrefs_only_quarto"], page
     assert page["tabs"][0] == page["tabs"][1] == [["Costs", "Prices", "Market"]]
-    assert page["figures"][0] == page["figures"][1] == 3
+    assert page["figures"][0] == page["figures"][1] == 4
     quarto("typst")
     quarto_pdf = subprocess.run(["pdftotext", str(next((book / "_book").glob("*.pdf"))), "-"], capture_output=True,
                                 text=True, check=True).stdout
@@ -266,8 +266,9 @@ def test_the_authoring_chapter_reads_the_same_in_both_engines(tmp_path):
         flat = " ".join(text.split()).replace("­ ", "")
         for label in ("Theorem 3.1 (Budget)", "Definition 3.1 (Model FLOPs utilisation)", "Listing 3.1: The cost of a run",
                       "Table 3.1: GPU-hours by stage", "(3.1)", "(3.2)", "Figure 3.2: A figure in a tab",
-                      "Figure 3.1: From the article’s claim to a verdict", "Figure 3.3: The left figure",
-                      "Figure 3.4: The right figure", "Table 3.2: Output prices, grid table",
+                      "Figure 3.1: From the article’s claim to a verdict", "Figure 3.4: The left figure",
+                      "Figure 3.5: The right figure", "Table 3.2: Output prices, grid table",
+                      "Figure 3.3: GPU-hours by stage, in thousands",
                       "A paragraph shared with other chapters, included from its own file.",
                       "This chapter was checked by the second desk for Fixture Book.", "Only in the PDF."):
             assert label in flat, label

@@ -27,6 +27,7 @@ DIV_FENCE = re.compile(r"^:{3,}(?P<attrs>.*)$")
 MD_IMAGE = re.compile(r"(?P<head>!\[(?:[^\]\\]|\\.)*\]\()(?P<src><[^>]*>|[^)\s]+)(?P<rest>[^)]*\))")
 URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 MD_FIGURE = re.compile(r"!\[[^\]]*\]\([^)]*\)\{[^}]*#(?P<id>fig-[\w-]+)")
+MD_FIGURE_ID = re.compile(r"(?<=\)\{)#fig-[\w-]+|(?<=\)\{)[^}]*?#fig-[\w-]+")
 THEOREMS = {"thm": "Theorem", "lem": "Lemma", "cor": "Corollary", "prp": "Proposition", "cnj": "Conjecture",
             "def": "Definition", "exm": "Example", "exr": "Exercise"}
 """Quarto's theorem kinds by their prefix (https://quarto.org/docs/authoring/cross-references.html#theorems-and-proofs),
@@ -269,6 +270,7 @@ class ChapterAssembler:
         self.counters = counters if counters is not None else {"fig": 0, "tbl": 0, "eq": 0}
         self.section_counter = [0] * 6
         self.divs: list[bool] = []  # the divs open at this line, each True when its headings are titles
+        self.captions = {scope: self._cap_location(scope) for scope in ("fig", "tbl")}
         self.title_block = None
 
     def _next(self, kind: str) -> str:
@@ -340,6 +342,33 @@ class ChapterAssembler:
         where = "the chapter's front matter or _quarto.yml" if kind == "meta" else "_variables.yml"
         raise BuildError(f"{self.chapter.where(line)}: {{{{< {kind} {key} >}}}}: {where} gives it no value")
 
+    def _cap_location(self, scope: str, options: dict | None = None, line: int = 0) -> str | None:
+        """Where a figure's (``scope`` "fig") or a table's ("tbl") caption goes: ``top``, ``bottom`` or ``margin``,
+        from the cell's options, else the chapter's front matter, else ``_quarto.yml`` (``fig-cap-location`` before
+        ``cap-location``; https://quarto.org/docs/authoring/article-layout.html#margin-captions); None for the
+        format's own place."""
+        sources = [(options or {}, lambda key: self.chapter.where(line) if line else ""),
+                   (self.chapter.meta, lambda key: self.chapter.where(self.chapter.meta_line(key))),
+                   (project_file(self.root, "_quarto.yml"), lambda key: "_quarto.yml")]
+        for source, where in sources:
+            for key in (f"{scope}-cap-location", "cap-location"):
+                if key in source:
+                    value = str(source[key])
+                    if value not in ("top", "bottom", "margin"):
+                        raise BuildError(f"{where(key)}: {key} must be top, bottom or margin, not {value!r}")
+                    return value
+        return None
+
+    def _caption_attr(self, scope: str, block=None) -> str:
+        """The caption's place as an attribute the filter reads (``cap-location="margin"``), or ""."""
+        if block is not None:
+            where = block.line + 1 + next((n for n, l in enumerate(block.option_lines) if "cap-location" in l), 0)
+            place = self._cap_location(scope, block.options, where) if any(
+                k in block.options for k in (f"{scope}-cap-location", "cap-location")) else self.captions[scope]
+        else:
+            place = self.captions[scope]
+        return f'cap-location="{place}"' if place else ""
+
     def _equation(self, tex: str, ident: str) -> str:
         """A labelled display equation as Quarto renders it: its number set after it, "(3.1)", and an anchor that
         ``@eq-…`` links to as "Equation 3.1" (https://quarto.org/docs/authoring/cross-references.html#equations)."""
@@ -387,7 +416,9 @@ class ChapterAssembler:
             if caption:
                 number = self._next("tbl")
                 self.out.targets.append(Target(caption.group("id"), "tbl", f"Table {number}", self.page))
-                line = f"{caption.group('lead')}[Table {number}: {caption.group('cap')}]{{#{caption.group('id')}}}"
+                place = self._caption_attr("tbl")
+                line = (f"{caption.group('lead')}[Table {number}: {caption.group('cap')}]"
+                        f"{{#{caption.group('id')}{' ' + place if place else ''}}}")
             one = EQUATION.match(line)
             if one:
                 result.append(self._equation(one.group("tex"), one.group("id")))
@@ -411,6 +442,8 @@ class ChapterAssembler:
                 line = self._heading(heading)
             for m in MD_FIGURE.finditer(line):
                 self.out.targets.append(Target(m.group("id"), "fig", f"Figure {self._next('fig')}", self.page))
+            if self.captions["fig"]:
+                line = MD_FIGURE_ID.sub(lambda m: f'{m.group(0)} {self._caption_attr("fig")}', line)
             line = INLINE_EXPR.sub(lambda m: _inline(next(values), line, m.start()), line)
             line = MD_IMAGE.sub(lambda m: self._image(m, number), line)
             visible = mask_non_citations(line)
@@ -455,6 +488,9 @@ class ChapterAssembler:
         for option in ("fig-cap", "fig-alt"):
             if options.get(option):
                 attrs.append(f'{option}="{_attr_value(str(options[option]))}"')
+        place = self._caption_attr("fig")
+        if place:
+            attrs.append(place)
         attrs.append(f'briefing-svg="{path}"')
         fence = "```"
         while fence in code:
@@ -580,6 +616,9 @@ class ChapterAssembler:
         caption = str(block.options.get("fig-cap", ""))
         alt = str(block.options.get("fig-alt", caption))
         attrs = [f'fig-alt="{_attr_value(alt)}"']
+        place = self._caption_attr("fig", block)
+        if place:
+            attrs.append(place)
         if label.startswith("fig-") and index == 1:
             self.out.targets.append(Target(label, "fig", f"Figure {self._next('fig')}", self.page))
             attrs.insert(0, f"#{label}")
@@ -595,6 +634,9 @@ class ChapterAssembler:
             attrs.insert(0, f"#{label}")
         if caption:
             attrs.append(f'tbl-cap="{_attr_value(caption)}"')
+        place = self._caption_attr("tbl", block)
+        if place:
+            attrs.append(place)
         html = re.sub(r"<style[^>]*>.*?</style>", "", html, flags=re.S)
         digest = hashlib.sha256(html.encode()).hexdigest()[:8]
         fence = "```"

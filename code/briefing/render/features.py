@@ -77,9 +77,10 @@ FEATURES: tuple[Feature, ...] = (
     Feature("Page columns and margin spans (`column-page`, `column-screen`, …; `column-margin` on a span or a cell)",
             REFUSED, "authoring/article-layout.html", re.compile(r"\.column-(?!margin\b)[\w-]+|\][{][^}]*\.column-margin"),
             ("column", "fig-column", "tbl-column")),
-    Feature("Margin captions (`cap-location`, `fig-cap-location`, `tbl-cap-location`)", REFUSED,
-            "authoring/article-layout.html#margin-captions", re.compile(r"[{\s](?:fig-|tbl-)?cap-location="),
-            ("cap-location", "fig-cap-location", "tbl-cap-location")),
+    Feature("Caption locations, the margin among them (`cap-location`, `fig-cap-location`, `tbl-cap-location` in the "
+            "front matter, `_quarto.yml` or a cell's options)", RENDERED, "authoring/article-layout.html#margin-captions"),
+    Feature("A caption location written on a markdown element (`{… cap-location=…}`)", REFUSED,
+            "authoring/article-layout.html#margin-captions", re.compile(r"[{\s](?:fig-|tbl-)?cap-location=")),
     Feature("Callout options (`collapse`, `appearance`, `icon`)", RENDERED, "authoring/callouts.html#collapse"),
     Feature("Mermaid diagrams (`{mermaid}` cells, with `%%| label`, `fig-cap`, `fig-alt`)", RENDERED,
             "authoring/diagrams.html"),

@@ -92,7 +92,48 @@ local function Cite(cite)
   return out
 end
 
+-- Caption locations (https://quarto.org/docs/authoring/article-layout.html#margin-captions), which the assembler
+-- writes as cap-location="top|bottom|margin" on a figure or table: on the site a class the stylesheet places
+-- (the margin beside the text on a wide screen, under or over it on a phone); in the PDF, top or bottom (margin
+-- captions are set in their usual place, the PDF having no margin column).
+local function cap_location(attr_holders)
+  for _, el in ipairs(attr_holders) do
+    local place = el.attributes and el.attributes["cap-location"]
+    if place then
+      el.attributes["cap-location"] = nil
+      return place
+    end
+  end
+  return nil
+end
+
+-- A markdown table's caption place: its caption's span carries it (the assembler wrote it there); it is taken off.
+local function table_cap_location(tbl)
+  local place = nil
+  local caption = tbl.caption
+  caption.long = pandoc.Blocks(caption.long):walk({ Span = function(span)
+    if span.attributes["cap-location"] then
+      place = place or span.attributes["cap-location"]
+      span.attributes["cap-location"] = nil
+      return span
+    end
+  end })
+  tbl.caption = caption
+  return place
+end
+
+local function typst_caption_at(block, position, kind)
+  return pandoc.Blocks({
+    pandoc.RawBlock("typst", "#[#show figure.where(kind: " .. kind .. "): set figure.caption(position: " .. position .. ")"),
+    block,
+    pandoc.RawBlock("typst", "]"),
+  })
+end
+
 local function Figure(fig)
+  local holders = { fig }
+  fig.content:walk({ Image = function(img) table.insert(holders, img) end })
+  local place = cap_location(holders)
   fig.caption.long = prefix_caption(fig.caption.long, fig.identifier)
   fig.content = fig.content:walk({
     Image = function(img)
@@ -109,6 +150,9 @@ local function Figure(fig)
       return img
     end,
   })
+  if is_html and place == "margin" then fig.classes:insert("margin-caption") end
+  if is_html and place == "top" then fig.classes:insert("caption-top") end
+  if is_typst and place == "top" then return typst_caption_at(fig, "top", "image") end
   return fig
 end
 
@@ -145,6 +189,24 @@ local function keep_tokens_whole(tbl)
   return tbl
 end
 
+-- A table's caption in the margin cannot be inside the frame that scrolls the table (the frame would clip it): it
+-- is taken out and set before the frame, which the stylesheet moves beside the table on a wide screen; the frame
+-- keeps the caption as its name. At the bottom, the caption is set after the frame, as Quarto writes it.
+local function placed_caption(tbl, place, name)
+  local frame = function(t)
+    return pandoc.Div({ t }, pandoc.Attr("", { "table-wrap" }, { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } }))
+  end
+  if (place == "bottom" or place == "margin") and #tbl.caption.long > 0 then
+    local caption = pandoc.Div(tbl.caption.long, { class = "table-caption " .. place .. "-caption" })
+    local emptied = tbl.caption
+    emptied.long = {}
+    tbl.caption = emptied
+    if place == "bottom" then return pandoc.Div({ frame(tbl), caption }, { class = "bottom-caption-table" }) end
+    return pandoc.Div({ caption, frame(tbl) }, { class = "margin-caption-table" })
+  end
+  return frame(tbl)
+end
+
 local function html_table(div)
   local raw = nil
   for _, block in ipairs(div.content) do
@@ -171,6 +233,7 @@ local function html_table(div)
     note = pandoc.Blocks({ pandoc.RawBlock("typst", "#[\n#set text(size: 7pt)"), note:walk(plain),
       pandoc.RawBlock("typst", "]") })
   end
+  local place = div.attributes["cap-location"]
   local classes = pandoc.List({ "briefing-table" })
   for _, class in ipairs(tbl.attr.classes) do
     if class == "cards" or class == "summary" then classes:insert(class) end
@@ -233,8 +296,9 @@ local function html_table(div)
     return blocks
   end
   if not is_html then
-    if note then return pandoc.Blocks({ tbl }) .. note end
-    return tbl
+    local out = (is_typst and place == "bottom") and typst_caption_at(tbl, "bottom", "table") or pandoc.Blocks({ tbl })
+    if note then return out .. note end
+    return out
   end
   -- Cards: on a narrow screen each row becomes a card, each cell labelled by its column (CSS reads data-label).
   if classes:includes("cards") then
@@ -255,7 +319,7 @@ local function html_table(div)
   -- focusable and named, so keyboard users can scroll it too.
   local name = pandoc.utils.stringify(tbl.caption.long)
   if name == "" then name = "Table" end
-  local wrapped = pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } }))
+  local wrapped = placed_caption(tbl, place, name)
   if note then return { wrapped, note } end
   return wrapped
 end
@@ -579,7 +643,12 @@ local function diagram(block)
   end
   local long = cap and pandoc.read(cap, "markdown").blocks or pandoc.Blocks({})
   long = prefix_caption(long, block.identifier)
-  return pandoc.Figure({ content }, { long = long }, pandoc.Attr(block.identifier, { "mermaid-figure" }, {}))
+  local classes = { "mermaid-figure" }
+  local place = block.attributes["cap-location"]
+  if is_html and (place == "margin" or place == "top") then table.insert(classes, place == "top" and "caption-top" or "margin-caption") end
+  local figure = pandoc.Figure({ content }, { long = long }, pandoc.Attr(block.identifier, classes, {}))
+  if is_typst and place == "top" then return typst_caption_at(figure, "top", "image") end
+  return figure
 end
 
 local function CodeBlock(block)
@@ -693,8 +762,16 @@ local WrapTables = {
   Table = function(tbl)
     local name = pandoc.utils.stringify(tbl.caption.long)
     if name == "" then name = "Table" end
-    return pandoc.Div({ keep_tokens_whole(tbl) }, pandoc.Attr("", { "table-wrap" },
-      { { "tabindex", "0" }, { "role", "region" }, { "aria-label", name } })), false
+    local place = table_cap_location(tbl)
+    return placed_caption(keep_tokens_whole(tbl), place, name), false
+  end,
+}
+
+-- A markdown table's caption place in the PDF (its caption's span carries it, as the assembler wrote it).
+local TypstTables = {
+  Table = function(tbl)
+    if table_cap_location(tbl) == "bottom" then return typst_caption_at(tbl, "bottom", "table") end
+    return tbl
   end,
 }
 
@@ -706,4 +783,5 @@ return {
   { Span = Spans, Cite = Cite, Figure = Figure, Link = Link, Image = Image, CodeBlock = CodeBlock },
   is_html and WrapTables or {},
   is_typst and { Str = Str } or {},
+  is_typst and TypstTables or {},
 }

@@ -364,3 +364,27 @@ def test_the_pdf_takes_what_quarto_yml_includes_in_its_header_and_after_its_body
     code, out, err = run_build(book, "--to", "pdf")
     assert code != 0 and "Traceback" not in err
     assert "format typst: include-after-body: typst/colophon.typ: not found" in err, err
+
+
+def test_a_chapters_execute_options_apply_to_its_cells_as_quarto_applies_them(tmp_path):
+    """https://quarto.org/docs/computations/execution-options.html: execute options in a document's front matter
+    apply to all its cells, over the project's (_quarto.yml) and under each cell's own. The fixture book hides
+    code (execute: echo: false); a chapter that says echo: true shows it, and a cell that says echo: false
+    still hides its own."""
+    import lxml.html
+
+    book = copy_book(tmp_path / "book")
+    chapter = book / "chapters/numbers.qmd"
+    text = chapter.read_text(encoding="utf-8")
+    assert text.startswith('---\ntitle: "Numbers"\n---')
+    chapter.write_text(text.replace('---\ntitle: "Numbers"\n---', '---\ntitle: "Numbers"\nexecute:\n  echo: true\n---', 1)
+                       + '\n\n```{python}\n#| echo: false\nhidden_by_its_cell = 1\n```\n', encoding="utf-8")
+    code, out, err = run_build(book, "--to", "html")
+    assert code == 0, err
+    page = lxml.html.parse(str(book / "_book/chapters/numbers.html")).getroot()
+    shown = [" ".join(c.text_content().split()) for c in page.xpath("//pre[contains(@class, 'python')]")]
+    assert any("pd.DataFrame({" in c for c in shown), shown  # the table cell says nothing of echo
+    assert not any("hidden_by_its_cell" in c for c in shown)
+    other = lxml.html.parse(str(book / "_book/chapters/figures.html")).getroot()
+    assert len(other.xpath("//pre[contains(@class, 'python')]")) == 1  # there, the project's echo: false holds but
+    # for the one cell that says echo: true

@@ -231,6 +231,28 @@ def expand_includes(lines: list[str], origins: list[tuple[Path, int]], chapter: 
     return out, where, included
 
 
+CELL_DEFAULTS = ("echo", "eval", "output", "include", "warning", "error")
+"""The execute options a document or project sets for all its cells, under each cell's own
+(https://quarto.org/docs/computations/execution-options.html)."""
+
+
+def execute_defaults(root: Path, meta: dict) -> dict:
+    """The cell options a chapter's cells start from: ``execute:`` in ``_quarto.yml``, then in the chapter's front
+    matter. (The book's own are in every chapter's, so the cells read as Quarto runs them whichever engine reads them.)"""
+    found = {}
+    config = root / "_quarto.yml"
+    if config.is_file():
+        try:
+            project = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            project = {}  # loading the project reports it
+        if isinstance(project, dict) and isinstance(project.get("execute"), dict):
+            found.update(project["execute"])
+    if isinstance(meta.get("execute"), dict):
+        found.update(meta["execute"])
+    return {key: found[key] for key in CELL_DEFAULTS if isinstance(found.get(key), bool)}
+
+
 def parse_chapter(path: Path, root: Path | None = None) -> Chapter:
     """Split a .qmd into front matter, markdown blocks and python cells (lines are 1-based, counted in the
     chapter with its includes expanded). ``root`` is the project's folder (includes starting with ``/``)."""
@@ -248,6 +270,7 @@ def parse_chapter(path: Path, root: Path | None = None) -> Chapter:
     lines = written[:start] + body
     chapter = Chapter(path=path, meta=meta, front_matter=lines[1:max(start - 1, 1)] if start else [],
                       lines=lines, origins=head + origins, includes=list(dict.fromkeys(included)))
+    inherited = execute_defaults(root, meta)
     md_start, md_lines = start, []
     i = start
     while i < len(lines):
@@ -268,7 +291,7 @@ def parse_chapter(path: Path, root: Path | None = None) -> Chapter:
         n_opts = 0
         while n_opts < len(body) and body[n_opts].startswith("#|"):
             n_opts += 1
-        options = parse_options(body[:n_opts], path, open_line + 1, chapter.where)
+        options = {**inherited, **parse_options(body[:n_opts], path, open_line + 1, chapter.where)}
         code = "\n".join(body[n_opts:]).strip("\n")
         chapter.blocks.append(Cell(code, options, open_line, tuple(body[:n_opts])))
         i = j + 1

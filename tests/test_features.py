@@ -16,6 +16,8 @@ from conftest import ROOT, copy_book, run_build
 USES = {
     "An include within a line of text": "See {{< include _inc.qmd >}} here.",
     "A metadata block in an included file": "{{< include _meta.qmd >}}",
+    "Other document options that change how a chapter renders (`crossref`, `number-depth`, `fig-width`, "
+    "`reference-location`, `lang`, …, in a chapter's front matter or in _quarto.yml)": "toc-depth: 2",
     "A page break within a line of text": "Here {{< pagebreak >}} there.",
     "Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)": "Write `{{< var v >}}`.",
     "Other shortcodes (`{{< … >}}`)": "{{< video https://example.org/v.mp4 >}}",
@@ -54,6 +56,14 @@ def test_a_refused_feature_is_found_on_its_line_and_only_there(tmp_path, name):
         with pytest.raises(BuildError) as refused:
             parse_chapter(path, tmp_path)
         assert str(refused.value) == f"_meta.qmd:1: {name}: the built-in engine does not render it; {features.REFUSAL}"
+        return
+    if name.startswith("Other document options"):  # a front matter key: refused with its line there
+        path.write_text(f"---\ntitle: A\n{USES[name]}\n---\n\nSome text.\n", encoding="utf-8")
+        set_root(tmp_path)
+        with pytest.raises(BuildError) as refused:
+            features.check(parse_chapter(path, tmp_path))
+        assert str(refused.value) == (f"a.qmd:3: Other document options that change how a chapter renders: toc-depth: "
+                                      f"the built-in engine does not render it; {features.REFUSAL}")
         return
     found = features.refused_in(parse_chapter(path))
     assert found and found[0] == (5, next(f for f in features.FEATURES if f.name == name)), found
@@ -316,6 +326,7 @@ def test_the_build_renders_an_include_rebuilds_when_the_included_file_changes_an
     ("format:\n  html:\n    html-math-method: mathjax\n", 3,
      "format html: html-math-method mathjax (the built-in engine draws math as MathML)"),
     ("format:\n  typst:\n    papersize: a5\n", 3, "format typst: papersize"),
+    ("crossref:\n  fig-prefix: Fig.\n", 1, "Other document options that change how a chapter renders: crossref"),
 ])
 def test_a_format_or_format_option_the_engine_would_ignore_is_refused_on_its_line(tmp_path, config, line, what):
     """https://quarto.org/docs/reference/formats/html.html and typst.html list what Quarto honours; the built-in

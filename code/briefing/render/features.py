@@ -94,6 +94,9 @@ FEATURES: tuple[Feature, ...] = (
             "(`@sol-…`, `@rem-…`, `@alg-…`)", REFUSED, "authoring/cross-references.html#theorems-and-proofs",
             re.compile(r"(?<![\w@\\])@(?:" + "|".join(OTHER_KINDS) + r")-\w|\{#(?:" + "|".join(OTHER_KINDS) + r")-"
                        r"|^:{3,}\s*\{?\s*\.?(?:proof|remark|solution)\b")),
+    Feature("Other document options that change how a chapter renders (`crossref`, `number-depth`, `fig-width`, "
+            "`reference-location`, `lang`, …, in a chapter's front matter or in _quarto.yml)", REFUSED,
+            "reference/formats/html.html"),
     Feature("Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)", REFUSED,
             "authoring/markdown-basics.html#divs-and-spans", RESERVED_CLASS),
 )
@@ -176,6 +179,21 @@ def _option_line(cell, option: str) -> int:
     return next((n for n, line in enumerate(cell.option_lines) if line.lstrip("#| ").startswith(f"{option}:")), 0)
 
 
+DOCUMENT_OPTIONS = (
+    "format", "toc", "toc-depth", "toc-title", "toc-location", "toc-expand", "number-sections", "number-depth",
+    "number-offset", "shift-heading-level-by", "code-fold", "code-summary", "code-tools", "code-line-numbers",
+    "code-overflow", "code-copy", "highlight-style", "crossref", "reference-location", "citation-location",
+    "fig-width", "fig-height", "fig-dpi", "fig-format", "fig-align", "fig-responsive", "tbl-colwidths", "df-print",
+    "html-math-method", "page-layout", "grid", "css", "theme", "mainfont", "fontsize", "include-in-header",
+    "include-before-body", "include-after-body", "bibliography", "csl", "filters", "lang", "link-citations",
+    "citations-hover", "footnotes-hover", "crossrefs-hover", "abstract", "lightbox", "smooth-scroll", "anchor-sections",
+)
+"""Options of Quarto's document formats (https://quarto.org/docs/reference/formats/html.html) that change how a page
+renders. In a chapter's front matter the built-in engine honours none of them (it reads ``title``, ``execute``,
+``unnumbered`` and the caption locations); at the top of ``_quarto.yml`` it honours those in
+:data:`PROJECT_OPTIONS`. Any other metadata is the author's own, for ``{{< meta >}}``, as in Quarto."""
+PROJECT_OPTIONS = ("bibliography", "csl", "filters", "lang", "format")
+
 FORMAT_OPTIONS = {
     "html": ("toc", "toc-depth", "number-sections", "code-fold", "code-summary", "html-math-method"),
     "typst": ("toc", "number-sections", "include-in-header", "include-after-body"),
@@ -197,6 +215,10 @@ def check_formats(root) -> None:
         node = yaml.compose(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return  # loading the project has reported it
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if key.value in DOCUMENT_OPTIONS and key.value not in PROJECT_OPTIONS:
+                _refuse_format(key, _named("Other document options").name.split(" (")[0] + f": {key.value}")
     formats = _child(node, "format")
     if not isinstance(formats, yaml.MappingNode):
         return
@@ -234,6 +256,11 @@ def _refuse_format(node, what: str) -> None:
 def check(chapter) -> None:
     """Stop at the first refused feature ``chapter`` uses: one line, ``file:line: the feature: what to do``, the
     file and line where it is written (an included file's own)."""
+    for key in chapter.meta:
+        if key in DOCUMENT_OPTIONS:
+            name = _named("Other document options").name.split(" (")[0]
+            raise BuildError(f"{chapter.where(chapter.meta_line(key))}: {name}: {key}: the built-in engine does not "
+                             f"render it; {REFUSAL}")
     found = refused_in(chapter)
     if found:
         line, feature = found[0]

@@ -28,8 +28,7 @@ USES = {
     "A caption location written on a markdown element (`{… cap-location=…}`)": "![A](a.svg){#fig-a cap-location=margin}",
     "Graphviz diagrams (`{dot}` cells)": "```{dot}\ngraph G { a -- b }\n```",
     "Code cells in languages other than Python (`{r}`, `{julia}`, `{ojs}`)": "```{r}\n1 + 1\n```",
-    "Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`), and other cross-reference kinds "
-    "(`@sol-…`, `@rem-…`, `@alg-…`)": "::: {.proof}\nIt follows.\n:::",
+    "Other cross-reference kinds (`@sol-…`, `@rem-…`, `@alg-…`)": "As @sol-first shows.",
     "Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)":
         "::: {.panel-sidebar}\nA\n:::",
 }

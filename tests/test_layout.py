@@ -126,10 +126,11 @@ def test_the_pdf_prints_each_tab_under_its_heading_the_columns_side_by_side_and_
     flat = " ".join(text.split())
     assert "Costs The run took 2,788 thousand GPU-hours (Section 3.1)." in flat, flat
     assert "Prices R1’s prices are about 3% of o1’s." in flat and "Market NVIDIA fell 13% in a day." in flat
-    assert flat.index("Costs") < flat.index("Prices") < flat.index("Market")
+    assert flat.index("Costs The run took") < flat.index("Prices R1’s") < flat.index("Market NVIDIA")
     assert re.search(r"^\s*3\.4\.1 Left\s{2,}3\.4\.2 Right\s*$", text, re.M), "the layout's two cells share a line"
     assert "Theorem 3.1 (Budget) A run’s cost is its GPU-hours" in flat
-    assert "Theorem 3.1 follows from Definition 3.1, and Listing 3.1 computes it." in flat
+    assert "Theorem 3.1 follows from Definition 3.1, and Listing 3.1 computes it; press Ctrl-C to stop it." in flat
+    assert "Proof. Multiply the hours by the price of each." in flat and "Remark. Prices vary by region." in flat
     assert "Listing 3.1: The cost of a run cost = gpu_hours * price_per_hour" in flat
     assert "Only in the PDF." in flat and "Only on the site." not in flat
     assert "A margin note on the list price." in flat
@@ -152,6 +153,10 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
     links = {text(a): a.get("href") for a in page.xpath('//a[@class="quarto-xref"]')}
     assert {k: links[k] for k in ("Theorem 3.1", "Definition 3.1", "Listing 3.1")} == {
         "Theorem 3.1": "#thm-budget", "Definition 3.1": "#def-mfu", "Listing 3.1": "#lst-cost"}
+    proofs = [text(d) for d in page.xpath("//div[contains(@class, 'proof')]")]
+    assert proofs == ["Proof. Multiply the hours by the price of each.", "Remark. Prices vary by region."]
+    assert page.xpath("//div[@class='proof remark']//span[@class='proof-title']/em/text()") == ["Remark"]
+    assert page.xpath("//kbd/text()") == ["Ctrl-C"]
     listing = page.get_element_by_id("lst-cost")
     assert text(listing) == "Listing 3.1: The cost of a run cost = gpu_hours * price_per_hour"
     assert [text(h) for h in page.xpath("//div[contains(@class, 'quarto-layout-panel')]//h3")] == ["3.4.1 Left", "3.4.2 Right"]

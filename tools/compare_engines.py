@@ -50,7 +50,9 @@ CHROME = {
     "quarto": [".//nav", ".//script", ".//style", ".//button", _class("quarto-title-breadcrumbs"),
                _class("quarto-title-meta"), _class("anchorjs-link"), _class("page-navigation"),
                _class("visually-hidden"), ".//*[@id='quarto-margin-sidebar']", _class("callout-icon-container"),
-               _class("screen-reader-only"), ".//*[@aria-hidden='true']", ".//*[contains(@style, 'display: none')]",
+               _class("screen-reader-only"), ".//*[@aria-hidden='true'][not(self::kbd)]", ".//*[contains(@style, 'display: none')]",
+               # (a key to press is written twice, for the eye, aria-hidden, and for a screen reader, visually
+               # hidden: the eye's copy is compared)
                # the book's cover on its first page (title, subtitle, description, author), whose own heading follows
                ".//header[@id='title-block-header'][following-sibling::section[1][h1]]",
                # a tabset's tab titles, which the built-in engine writes as each pane's heading (compared apart)

@@ -47,6 +47,8 @@ TABLE_CAPTION = re.compile(r"^(?P<lead>\s*(?:Table)?:\s+)(?P<cap>.*?)\s*\{#(?P<i
 """A markdown table's caption with an id (https://quarto.org/docs/authoring/tables.html#cross-references),
 numbered as Quarto numbers it ("Table 2.1: …") and an anchor that ``@tbl-…`` links to."""
 VALUE_SHORTCODE = re.compile(r"(?<!\{)\{\{<\s*(?P<kind>meta|var)\s+(?P<key>[\w.-]+)\s*>\}\}")
+KBD = re.compile(r"(?<!\{)\{\{<\s*kbd\s+(?P<keys>[^\s=>]+)\s*>\}\}")
+"""``{{< kbd Ctrl-C >}}``, a key or keys to press (https://quarto.org/docs/authoring/markdown-basics.html#keyboard-shortcuts)."""
 EQUATION = re.compile(r"^\s*\$\$(?P<tex>.+?)\$\$\s*\{#(?P<id>eq-[\w-]+)\}\s*$")
 EQUATION_CLOSE = re.compile(r"^(?P<tex>.*?)\$\$\s*(?:\{#(?P<id>eq-[\w-]+)\})?\s*$")
 CITE = re.compile(r"(?<![\w@\\])@(?P<key>[\w][\w:.#$%&+?<>~/-]*\w|\w)")
@@ -412,6 +414,7 @@ class ChapterAssembler:
                 result.append(PAGEBREAK)
                 continue
             line = VALUE_SHORTCODE.sub(lambda m: self._shortcode_value(m, number), line)
+            line = KBD.sub(lambda m: f"[{md_escape(m.group('keys'))}]{{.kbd}}", line)
             caption = TABLE_CAPTION.match(line)
             if caption:
                 number = self._next("tbl")

@@ -64,6 +64,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("A page break within a line of text", REFUSED, "authoring/markdown-basics.html#page-breaks"),
     Feature("Metadata and variables (`{{< meta … >}}`, `{{< var … >}}` from `_variables.yml`)", RENDERED,
             "authoring/variables.html"),
+    Feature("Keyboard shortcuts (`{{< kbd Ctrl-C >}}`; not its per-system forms, `mac=…`)", RENDERED,
+            "authoring/markdown-basics.html#keyboard-shortcuts"),
     Feature("Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)", REFUSED,
             "extensions/shortcodes.html#escaping"),
     Feature("Other shortcodes (`{{< … >}}`)", REFUSED, "extensions/shortcodes.html"),
@@ -90,10 +92,11 @@ FEATURES: tuple[Feature, ...] = (
             "computations/execution-options.html", re.compile(r"^\s*`{3,}\s*\{(?!python\b|mermaid\b|dot\b|=)[\w-]+")),
     Feature("Theorems and the like, listings, and their cross-references (`#thm-…`, `#def-…`, `#lst-…`, …)", RENDERED,
             "authoring/cross-references.html#theorems-and-proofs"),
-    Feature("Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`), and other cross-reference kinds "
-            "(`@sol-…`, `@rem-…`, `@alg-…`)", REFUSED, "authoring/cross-references.html#theorems-and-proofs",
-            re.compile(r"(?<![\w@\\])@(?:" + "|".join(OTHER_KINDS) + r")-\w|\{#(?:" + "|".join(OTHER_KINDS) + r")-"
-                       r"|^:{3,}\s*\{?\s*\.?(?:proof|remark|solution)\b")),
+    Feature("Proofs, remarks and solutions (`.proof`, `.remark`, `.solution`)", RENDERED,
+            "authoring/cross-references.html#theorems-and-proofs"),
+    Feature("Other cross-reference kinds (`@sol-…`, `@rem-…`, `@alg-…`)", REFUSED,
+            "authoring/cross-references.html#theorems-and-proofs",
+            re.compile(r"(?<![\w@\\])@(?:" + "|".join(OTHER_KINDS) + r")-\w|\{#(?:" + "|".join(OTHER_KINDS) + r")-")),
     Feature("Other document options that change how a chapter renders (`crossref`, `number-depth`, `fig-width`, "
             "`reference-location`, `lang`, …, in a chapter's front matter or in _quarto.yml)", REFUSED,
             "reference/formats/html.html"),
@@ -104,7 +107,8 @@ FEATURES: tuple[Feature, ...] = (
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 CODE_SPAN = re.compile(r"(`+)(?!\{python\}).+?\1")
 SHORTCODE = re.compile(r"\{\{\{?[<%]\s*(?P<name>[\w-]+)?")
-RENDERED_SHORTCODES = ("meta", "var")
+RENDERED_SHORTCODES = ("meta", "var", "kbd")
+KBD_WITH_OPTIONS = re.compile(r"\{\{<\s*kbd\s[^>]*=")
 LONE_PAGEBREAK = re.compile(r"^\s*\{\{<\s*pagebreak\s*>\}\}\s*$")
 
 
@@ -125,7 +129,8 @@ def _shortcode_use(line: str, in_code: bool) -> Feature | None:
         name = match.group("name") or ""
         if in_code or any(start <= match.start() < end for start, end in spans):
             return _named("Shortcodes in code")
-        if match.group(0).startswith("{{{") or name not in (*RENDERED_SHORTCODES, "pagebreak", "include"):
+        if match.group(0).startswith("{{{") or name not in (*RENDERED_SHORTCODES, "pagebreak", "include") or (
+                name == "kbd" and KBD_WITH_OPTIONS.match(line, match.start())):
             return _named("Other shortcodes")
         if name == "include":
             return _named("An include within")

@@ -560,7 +560,45 @@ local function listing(block)
     pandoc.Attr(id, { "listing" }, {}))
 end
 
+-- Proofs, remarks and solutions (unnumbered): the first paragraph opens with "Proof." in italics, as Quarto writes
+-- it; a remark and a solution keep the proof's class, as Quarto's do.
+local proof_titles = { proof = "Proof", remark = "Remark", solution = "Solution" }
+
+local function proof(div, class)
+  local content = pandoc.List(div.content)
+  local title = nil
+  if div.attributes["name"] then
+    title = pandoc.Inlines(pandoc.read(div.attributes["name"], "markdown").blocks[1].content)
+  elseif #content > 0 and content[1].t == "Header" then
+    title = without_anchors(content[1].content)
+    content:remove(1)
+  end
+  local head = pandoc.List({ pandoc.Str(proof_titles[class]) })
+  if title and #title > 0 then
+    head:insert(pandoc.Space())
+    head:insert(pandoc.Str("("))
+    head:extend(title)
+    head:insert(pandoc.Str(")"))
+  end
+  local lead = pandoc.List({ pandoc.Span({ pandoc.Emph(head), pandoc.Str("."), pandoc.Space() }, { class = "proof-title" }) })
+  if #content > 0 and (content[1].t == "Para" or content[1].t == "Plain") then
+    lead:extend(content[1].content)
+    content[1].content = lead
+  else
+    content:insert(1, pandoc.Para(lead))
+  end
+  local attr = div.attr:clone()
+  attr.attributes["name"] = nil
+  if class ~= "proof" then attr.classes:insert(1, "proof") end
+  return pandoc.Div(content, attr)
+end
+
 local function Div(div)
+  for class, _ in pairs(proof_titles) do
+    if div.classes:includes(class) and div.identifier == "" then
+      return proof(div, class)
+    end
+  end
   local kind = div.identifier:match("^(%a+)%-")
   if kind and theorem_classes[kind] then
     return theorem(div, kind)
@@ -721,7 +759,20 @@ local function Language(span)
   return out
 end
 
+-- A key or keys to press ({{< kbd Ctrl-C >}}, which the assembler writes as a .kbd span): <kbd> on the site, as
+-- Quarto writes it; in the PDF, a small framed box in monospace.
+local function Kbd(span)
+  local keys = pandoc.utils.stringify(span.content)
+  if is_html then
+    return pandoc.RawInline("html", "<kbd>" .. keys:gsub("&", "&amp;"):gsub("<", "&lt;") .. "</kbd>")
+  elseif is_typst then
+    return pandoc.RawInline("typst", '#box(stroke: 0.5pt + luma(140), inset: (x: 2pt), outset: (y: 2pt), radius: 2pt)[#raw("'
+      .. keys:gsub("\\", "\\\\"):gsub('"', '\\"') .. '")]')
+  end
+end
+
 local function Spans(span)
+  if span.classes:includes("kbd") then return Kbd(span) end
   if span.classes:includes("verdict-badge") then return Badge(span) end
   if span.attributes["lang"] then return Language(span) end
 end

@@ -21,7 +21,7 @@ USES = {
     "A page break within a line of text": "Here {{< pagebreak >}} there.",
     "Shortcodes in code (Quarto expands them there too; `{{{< … >}}}` escapes one)": "Write `{{< var v >}}`.",
     "Other shortcodes (`{{< … >}}`)": "{{< video https://example.org/v.mp4 >}}",
-    "Custom layouts and layout of a cell's outputs (`layout=\"[[…]]\"`, `layout-*` cell options)":
+    "Custom layouts and subfigures (`layout=\"[[…]]\"`; `fig-subcap`, or a labelled cell's figures laid out)":
         '::: {layout="[[1,1],[1]]"}\nA\n\nB\n:::',
     "Page columns and margin spans (`column-page`, `column-screen`, …; `column-margin` on a span or a cell)":
         "A word [in the margin]{.column-margin}.",
@@ -87,9 +87,8 @@ def test_a_cell_option_quarto_lays_out_is_refused_on_its_line(tmp_path):
 
     path = tmp_path / "a.qmd"
     path.write_text("# A\n\n```{python}\n#| label: fig-a\n#| layout-ncol: 2\nprint(1)\n```\n", encoding="utf-8")
-    with pytest.warns(UserWarning, match="unknown cell option 'layout-ncol'"):
-        found = features.refused_in(parse_chapter(path))
-    assert [(line, f.name.split(" (")[0]) for line, f in found] == [(5, "Custom layouts and layout of a cell's outputs")]
+    found = features.refused_in(parse_chapter(path))  # a labelled cell's figures laid out are subfigures
+    assert [(line, f.name.split(" (")[0]) for line, f in found] == [(5, "Custom layouts and subfigures")]
 
 
 def test_the_build_refuses_a_chapter_that_uses_one_in_one_line_and_keeps_the_last_good_output(tmp_path):

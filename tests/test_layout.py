@@ -168,6 +168,8 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
     assert text(side.xpath(".//div[contains(@class, 'bottom-caption-table')]/div[last()]")[0]) == \
         "Table 3.2: Output prices, grid table"  # tbl-cap-location: bottom in the chapter's front matter
     assert text(side.xpath(".//p")[0]) == "Figure 3.4 and Figure 3.5 sit side by side; Table 3.2 is a grid table."
+    rows = side.xpath(".//div[contains(@class, 'cell')]//div[contains(@class, 'quarto-layout-row')]")
+    assert [len(row.xpath(".//img")) for row in rows] == [2]  # a cell's two plots, layout-ncol: 2
     assert "This chapter was checked by the second desk for Fixture Book." in text(page)
 
 

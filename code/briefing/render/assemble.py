@@ -562,7 +562,11 @@ class ChapterAssembler:
                 code = f'::: {{.code-fold summary="{_attr_value(str(summary))}"}}\n{code}\n:::'
             pieces.append(code)
         if cell.cell_type == "code" and options.get("output", True) is not False:
-            pieces.extend(self._outputs(block, cell))
+            outputs = self._outputs(block, cell)
+            layout = " ".join(f"{key}={int(options[key])}" for key in ("layout-ncol", "layout-nrow") if key in options)
+            if layout and outputs:  # the outputs in rows and columns, as Quarto lays them out (the code above them)
+                outputs = [f"::: {{{layout}}}\n" + "\n\n".join(outputs) + "\n:::"]
+            pieces.extend(outputs)
         if not pieces:
             return ""
         label = options.get("label", "")

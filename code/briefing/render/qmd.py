@@ -24,7 +24,7 @@ from briefing.render import BuildError
 KNOWN_OPTIONS = {
     "label", "echo", "eval", "output", "include", "warning", "error",
     "fig-cap", "fig-alt", "tbl-cap", "code-fold", "code-summary",
-    "cap-location", "fig-cap-location", "tbl-cap-location",
+    "cap-location", "fig-cap-location", "tbl-cap-location", "layout-ncol", "layout-nrow",
 }
 FENCE_OPEN = re.compile(r"^(?P<ticks>`{3,})\s*\{python(?P<rest>[^}]*)\}\s*$")
 PLAIN_FENCE = re.compile(r"^(`{3,}|~{3,})")

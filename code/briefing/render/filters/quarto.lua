@@ -706,6 +706,12 @@ local function Image(img)
   if is_html and not img.src:match("^%a+:") and not img.src:match("^/") then
     img.src = root_prefix .. img.src
   end
+  -- A plot outside a figure (a cell without a caption) still reads its fig-alt as its alternative text.
+  local alt = img.attributes["fig-alt"]
+  if alt then
+    if alt ~= "" then img.caption = { pandoc.Str(alt) } end
+    img.attributes["fig-alt"] = nil
+  end
   return img
 end
 

@@ -170,6 +170,8 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
     assert text(side.xpath(".//p")[0]) == "Figure 3.4 and Figure 3.5 sit side by side; Table 3.2 is a grid table."
     rows = side.xpath(".//div[contains(@class, 'cell')]//div[contains(@class, 'quarto-layout-row')]")
     assert [len(row.xpath(".//img")) for row in rows] == [2]  # a cell's two plots, layout-ncol: 2
+    custom = [c.get("style") for c in side.xpath(".//div[contains(@class, 'quarto-layout-cell')][p[starts-with(., 'The ')]]")]
+    assert custom == ["flex-basis: 70.0%;", "flex-basis: 30.0%;"]  # layout="[[70,30]]"
     assert "This chapter was checked by the second desk for Fixture Book." in text(page)
 
 

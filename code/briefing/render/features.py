@@ -70,12 +70,12 @@ FEATURES: tuple[Feature, ...] = (
             "extensions/shortcodes.html#escaping"),
     Feature("Other shortcodes (`{{< … >}}`)", REFUSED, "extensions/shortcodes.html"),
     Feature("Tabsets (`panel-tabset`)", RENDERED, "output-formats/html-basics.html#tabsets"),
-    Feature("Layout of a div's blocks in rows and columns (`layout-ncol`, `layout-nrow`, `layout-valign`)", RENDERED,
-            "authoring/figures.html#complex-layouts"),
+    Feature("Layout of a div's blocks in rows and columns (`layout-ncol`, `layout-nrow`, `layout-valign`, "
+            "`layout=\"[[70,30],[100]]\"`)", RENDERED, "authoring/figures.html#complex-layouts"),
     Feature("Layout of a cell's outputs in rows and columns (`layout-ncol`, `layout-nrow` as cell options)", RENDERED,
             "authoring/figures.html#complex-layouts"),
-    Feature("Custom layouts and subfigures (`layout=\"[[…]]\"`; `fig-subcap`, or a labelled cell's figures laid out)",
-            REFUSED, "authoring/figures.html#complex-layouts", re.compile(r"[{\s]layout="), ("layout", "fig-subcap")),
+    Feature("Subfigures and custom layouts of a cell's outputs (`fig-subcap`, a labelled cell's figures laid out, "
+            "`layout` as a cell option)", REFUSED, "authoring/figures.html#complex-layouts", None, ("layout", "fig-subcap")),
     Feature("Margin content (a `column-margin` div)", RENDERED, "authoring/article-layout.html#margin-content"),
     Feature("Page columns and margin spans (`column-page`, `column-screen`, …; `column-margin` on a span or a cell)",
             REFUSED, "authoring/article-layout.html", re.compile(r"\.column-(?!margin\b)[\w-]+|\][{][^}]*\.column-margin"),
@@ -178,7 +178,7 @@ def refused_in(chapter) -> list[tuple[int, Feature]]:
                     if feature.status == REFUSED and option in feature.options:
                         found.append((block.line + 1 + _option_line(block, option), feature))
                 if option in ("layout-ncol", "layout-nrow") and str(block.options.get("label", "")).startswith("fig-"):
-                    found.append((block.line + 1 + _option_line(block, option), _named("Custom layouts and subfigures")))
+                    found.append((block.line + 1 + _option_line(block, option), _named("Subfigures and custom layouts")))
     return found
 
 

@@ -25,6 +25,7 @@ KNOWN_OPTIONS = {
     "label", "echo", "eval", "output", "include", "warning", "error",
     "fig-cap", "fig-alt", "tbl-cap", "code-fold", "code-summary",
     "cap-location", "fig-cap-location", "tbl-cap-location", "layout-ncol", "layout-nrow",
+    "layout", "fig-subcap", "column", "fig-column", "tbl-column",  # refused by name (briefing.render.features)
 }
 FENCE_OPEN = re.compile(r"^(?P<ticks>`{3,})\s*\{python(?P<rest>[^}]*)\}\s*$")
 PLAIN_FENCE = re.compile(r"^(`{3,}|~{3,})")

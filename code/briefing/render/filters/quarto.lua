@@ -428,12 +428,40 @@ local function tabset(div)
 end
 
 -- Layout panels (https://quarto.org/docs/authoring/figures.html#complex-layouts; Quarto's layout.lua):
--- layout-ncol=N puts the div's blocks in rows of N equal cells, layout-nrow=M in M rows; a heading goes with
--- the block after it. The site stacks the cells on a phone, as Quarto does below 768 px.
-local function layout_panel(div)
+-- layout-ncol=N puts the div's blocks in rows of N equal cells, layout-nrow=M in M rows, and layout="[[1,1],[1]]"
+-- in rows of cells as wide as those numbers say, relative to their row (a negative number is a space that wide);
+-- a heading goes with the block after it. The site stacks the cells on a phone, as Quarto does below 768 px.
+local function layout_rows(div, count)
+  local spec = div.attributes["layout"]
+  if spec then
+    local ok, parsed = pcall(pandoc.json.decode, spec)
+    if not ok or type(parsed) ~= "table" then return nil end
+    local rows = pandoc.List()
+    for _, row in ipairs(parsed) do
+      local total = 0
+      for _, w in ipairs(type(row) == "table" and row or { row }) do total = total + math.abs(tonumber(w) or 0) end
+      local widths = pandoc.List()
+      for _, w in ipairs(type(row) == "table" and row or { row }) do
+        local n = tonumber(w) or 0
+        widths:insert({ share = math.abs(n) / (total > 0 and total or 1), spacer = n < 0 })
+      end
+      rows:insert(widths)
+    end
+    return rows
+  end
   local ncol = tonumber(div.attributes["layout-ncol"])
   local nrow = tonumber(div.attributes["layout-nrow"])
-  if not ncol and not nrow then return nil end
+  ncol = ncol or math.max(1, math.ceil(count / nrow))
+  local rows = pandoc.List()
+  for i = 1, count do
+    if (i - 1) % ncol == 0 then rows:insert(pandoc.List()) end
+    rows[#rows]:insert({ share = 1 / ncol })
+  end
+  return rows
+end
+
+local function layout_panel(div)
+  if not (div.attributes["layout-ncol"] or div.attributes["layout-nrow"] or div.attributes["layout"]) then return nil end
   local cells, heading = pandoc.List(), nil
   for _, el in ipairs(div.content) do
     if el.t == "Header" then
@@ -446,38 +474,50 @@ local function layout_panel(div)
     end
   end
   if heading then cells:insert(pandoc.List({ heading })) end
-  ncol = ncol or math.max(1, math.ceil(#cells / nrow))
-  local rows = pandoc.List()
-  for i, cell in ipairs(cells) do
-    if (i - 1) % ncol == 0 then rows:insert(pandoc.List()) end
-    rows[#rows]:insert(cell)
+  local spec = layout_rows(div, #cells)
+  if not spec then return nil end
+  local rows, next_cell = pandoc.List(), 1
+  for _, widths in ipairs(spec) do
+    if next_cell > #cells then break end
+    local row = pandoc.List()
+    for _, w in ipairs(widths) do
+      if w.spacer then
+        row:insert({ share = w.share, blocks = pandoc.List() })
+      elseif cells[next_cell] then
+        row:insert({ share = w.share, blocks = cells[next_cell] })
+        next_cell = next_cell + 1
+      end
+    end
+    rows:insert(row)
   end
   local valign = ({ top = "top", center = "center", bottom = "bottom" })[div.attributes["layout-valign"] or "top"] or "top"
   local attr = div.attr:clone()
-  attr.attributes["layout-ncol"] = nil
-  attr.attributes["layout-nrow"] = nil
-  attr.attributes["layout-valign"] = nil
+  for _, key in ipairs({ "layout", "layout-ncol", "layout-nrow", "layout-valign" }) do attr.attributes[key] = nil end
   if is_typst then
     local out = pandoc.List()
     for _, row in ipairs(rows) do
-      out:insert(pandoc.RawBlock("typst", "#grid(columns: (" .. string.rep("1fr", ncol, ", ")
-        .. "), gutter: 1em, rows: 1, align: " .. ({ top = "top", center = "horizon", bottom = "bottom" })[valign] .. ","))
+      local columns, total = pandoc.List(), 0
+      for _, cell in ipairs(row) do total = total + cell.share end
+      if total < 0.999 then row:insert({ share = 1 - total, blocks = pandoc.List() }) end  -- a short last row keeps its widths
+      for _, cell in ipairs(row) do columns:insert(string.format("%.4gfr", cell.share * 100)) end
+      out:insert(pandoc.RawBlock("typst", "#grid(columns: (" .. table.concat(columns, ", ") .. ",), gutter: 1em, rows: 1, align: "
+        .. ({ top = "top", center = "horizon", bottom = "bottom" })[valign] .. ","))
       for _, cell in ipairs(row) do
         out:insert(pandoc.RawBlock("typst", "  block(width: 100%)[#set par(justify: false)"))
-        out:extend(cell)
+        out:extend(cell.blocks)
         out:insert(pandoc.RawBlock("typst", "],"))
       end
       out:insert(pandoc.RawBlock("typst", ")"))
     end
     return out
   end
-  local width = string.format("%.1f%%", 100 / ncol)
   local out_rows = pandoc.List()
   for _, row in ipairs(rows) do
     local row_cells = pandoc.List()
     for _, cell in ipairs(row) do
-      row_cells:insert(pandoc.Div(cell, pandoc.Attr("", { "quarto-layout-cell" },
-        { { "style", "flex-basis: " .. width .. ";" } })))
+      local classes = #cell.blocks == 0 and { "quarto-layout-cell", "quarto-figure-spacer" } or { "quarto-layout-cell" }
+      row_cells:insert(pandoc.Div(cell.blocks, pandoc.Attr("", classes,
+        { { "style", string.format("flex-basis: %.1f%%;", cell.share * 100) } })))
     end
     out_rows:insert(pandoc.Div(row_cells, { class = "quarto-layout-row quarto-layout-valign-" .. valign }))
   end
@@ -512,9 +552,8 @@ local theorem_classes = {
   def = "definition", exm = "example", exr = "exercise",
 }
 
-local function theorem(div, kind)
-  local entry = xref[div.identifier]
-  if not entry then return nil end
+-- A theorem's or a proof's name: its name attribute, or its first heading, taken out of its content.
+local function named(div)
   local content = pandoc.List(div.content)
   local title = nil
   if div.attributes["name"] then
@@ -523,14 +562,23 @@ local function theorem(div, kind)
     title = without_anchors(content[1].content)
     content:remove(1)
   end
-  local head = pandoc.List({ pandoc.Str(entry.label) })
+  return content, title
+end
+
+-- "Label (Name)", or "Label" without a name.
+local function label_and_name(label, title)
+  local head = pandoc.List({ pandoc.Str(label) })
   if title and #title > 0 then
     head:insert(pandoc.Space())
     head:insert(pandoc.Str("("))
     head:extend(title)
     head:insert(pandoc.Str(")"))
   end
-  local lead = pandoc.List({ pandoc.Span({ pandoc.Strong(head) }, { class = theorem_classes[kind] .. "-title" }), pandoc.Space() })
+  return head
+end
+
+-- The div again, its first paragraph opening with ``lead``, its name attribute dropped, ``class`` first.
+local function opened_with(div, content, lead, class)
   if #content > 0 and (content[1].t == "Para" or content[1].t == "Plain") then
     lead:extend(content[1].content)
     content[1].content = lead
@@ -539,8 +587,17 @@ local function theorem(div, kind)
   end
   local attr = div.attr:clone()
   attr.attributes["name"] = nil
-  attr.classes:insert(1, theorem_classes[kind])
+  if class and not attr.classes:includes(class) then attr.classes:insert(1, class) end
   return pandoc.Div(content, attr)
+end
+
+local function theorem(div, kind)
+  local entry = xref[div.identifier]
+  if not entry then return nil end
+  local content, title = named(div)
+  local lead = pandoc.List({ pandoc.Span({ pandoc.Strong(label_and_name(entry.label, title)) },
+    { class = theorem_classes[kind] .. "-title" }), pandoc.Space() })
+  return opened_with(div, content, lead, theorem_classes[kind])
 end
 
 -- A listing: a code block with an #lst- id and its lst-cap, under its caption "Listing 3.1: …".
@@ -565,32 +622,10 @@ end
 local proof_titles = { proof = "Proof", remark = "Remark", solution = "Solution" }
 
 local function proof(div, class)
-  local content = pandoc.List(div.content)
-  local title = nil
-  if div.attributes["name"] then
-    title = pandoc.Inlines(pandoc.read(div.attributes["name"], "markdown").blocks[1].content)
-  elseif #content > 0 and content[1].t == "Header" then
-    title = without_anchors(content[1].content)
-    content:remove(1)
-  end
-  local head = pandoc.List({ pandoc.Str(proof_titles[class]) })
-  if title and #title > 0 then
-    head:insert(pandoc.Space())
-    head:insert(pandoc.Str("("))
-    head:extend(title)
-    head:insert(pandoc.Str(")"))
-  end
-  local lead = pandoc.List({ pandoc.Span({ pandoc.Emph(head), pandoc.Str("."), pandoc.Space() }, { class = "proof-title" }) })
-  if #content > 0 and (content[1].t == "Para" or content[1].t == "Plain") then
-    lead:extend(content[1].content)
-    content[1].content = lead
-  else
-    content:insert(1, pandoc.Para(lead))
-  end
-  local attr = div.attr:clone()
-  attr.attributes["name"] = nil
-  if class ~= "proof" then attr.classes:insert(1, "proof") end
-  return pandoc.Div(content, attr)
+  local content, title = named(div)
+  local lead = pandoc.List({ pandoc.Span({ pandoc.Emph(label_and_name(proof_titles[class], title)), pandoc.Str("."),
+    pandoc.Space() }, { class = "proof-title" }) })
+  return opened_with(div, content, lead, "proof")
 end
 
 local function Div(div)
@@ -606,7 +641,7 @@ local function Div(div)
   if div.classes:includes("panel-tabset") then
     return tabset(div)
   end
-  if (div.attributes["layout-ncol"] or div.attributes["layout-nrow"]) and not div.attributes["layout"] then
+  if div.attributes["layout-ncol"] or div.attributes["layout-nrow"] or div.attributes["layout"] then
     return layout_panel(div)
   end
   if div.classes:includes("column-margin") then

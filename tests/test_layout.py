@@ -153,6 +153,10 @@ def test_theorems_and_listings_are_numbered_and_referenced_and_headings_in_a_lay
     links = {text(a): a.get("href") for a in page.xpath('//a[@class="quarto-xref"]')}
     assert {k: links[k] for k in ("Theorem 3.1", "Definition 3.1", "Listing 3.1")} == {
         "Theorem 3.1": "#thm-budget", "Definition 3.1": "#def-mfu", "Listing 3.1": "#lst-cost"}
+    section = page.get_element_by_id("sec-margin-caption")  # code-fold and code-summary per cell
+    assert [text(p) for p in section.xpath(".//pre[not(ancestor::details)]")] == ["stages = 3"]
+    assert [(text(d.xpath("summary")[0]), text(d.xpath(".//pre")[0])) for d in section.xpath(".//details")] == [
+        ("How the total is made", "total = 2664 + 119 + 5")]
     proofs = [text(d) for d in page.xpath("//div[contains(@class, 'proof')]")]
     assert proofs == ["Proof. Multiply the hours by the price of each.", "Remark. Prices vary by region."]
     assert page.xpath("//div[@class='proof remark']//span[@class='proof-title']/em/text()") == ["Remark"]

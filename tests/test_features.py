@@ -398,3 +398,23 @@ def test_a_chapters_execute_options_apply_to_its_cells_as_quarto_applies_them(tm
     other = lxml.html.parse(str(book / "_book/chapters/figures.html")).getroot()
     assert len(other.xpath("//pre[contains(@class, 'python')]")) == 1  # there, the project's echo: false holds but
     # for the one cell that says echo: true
+
+
+def test_a_caption_location_quarto_does_not_know_is_named_where_it_is_set(tmp_path):
+    """cap-location takes top, bottom or margin (Quarto's schema, cell-pagelayout.yml); another value stops the build
+    at the line that sets it, in a chapter's front matter or in _quarto.yml."""
+    import nbformat
+
+    from briefing.render import BuildError
+    from briefing.render.assemble import ChapterAssembler
+    from briefing.render.qmd import parse_chapter, set_root
+
+    set_root(tmp_path)
+    path = tmp_path / "a.qmd"
+    path.write_text("---\ntitle: A\nfig-cap-location: left\n---\n\nText.\n", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"^a\.qmd:3: fig-cap-location must be top, bottom or margin, not 'left'$"):
+        ChapterAssembler(parse_chapter(path, tmp_path), nbformat.v4.new_notebook(), "1", "a.html", {}, root=tmp_path)
+    path.write_text("---\ntitle: A\n---\n\nText.\n", encoding="utf-8")
+    (tmp_path / "_quarto.yml").write_text("project:\n  type: book\ncap-location: side\n", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"^_quarto\.yml:3: cap-location must be top, bottom or margin, not 'side'$"):
+        ChapterAssembler(parse_chapter(path, tmp_path), nbformat.v4.new_notebook(), "1", "a.html", {}, root=tmp_path)

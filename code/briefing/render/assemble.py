@@ -20,6 +20,7 @@ from briefing.present import md_escape
 from briefing.render import BuildError
 from briefing.render.features import LONE_PAGEBREAK
 from briefing.render.notebook import INLINE_TAG
+from briefing.render.project import config_line, project_file
 from briefing.render.qmd import INLINE_EXPR, PLAIN_FENCE, Chapter, Markdown, relpath
 
 HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*(?:\{(?P<attrs>[^}]*)\})?\s*$")
@@ -96,22 +97,6 @@ class Assembled:
     diagrams: list = field(default_factory=list)  # the chapter's mermaid diagrams (briefing.render.diagrams.Diagram)
     last_changed: str = ""  # the release that last changed the chapter (markdown), "" when there is none
     coverage: str = ""  # the book's lineage counts (markdown), on the page that shows them
-
-
-def project_file(root: Path, name: str) -> dict:
-    """A project's YAML file (``_quarto.yml``, ``_variables.yml``) as a mapping; {} when there is none."""
-    import yaml
-
-    path = Path(root) / name
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise BuildError(f"{name}:{mark.line + 1 if mark else 1}: not valid YAML: "
-                         f"{getattr(exc, 'problem', None) or exc}") from None
-    return data if isinstance(data, dict) else {}
 
 
 def title_of(chapter: Chapter) -> str | None:
@@ -351,7 +336,7 @@ class ChapterAssembler:
         format's own place."""
         sources = [(options or {}, lambda key: self.chapter.where(line) if line else ""),
                    (self.chapter.meta, lambda key: self.chapter.where(self.chapter.meta_line(key))),
-                   (project_file(self.root, "_quarto.yml"), lambda key: "_quarto.yml")]
+                   (project_file(self.root, "_quarto.yml"), lambda key: f"_quarto.yml:{config_line(self.root, key)}")]
         for source, where in sources:
             for key in (f"{scope}-cap-location", "cap-location"):
                 if key in source:

@@ -38,6 +38,7 @@ class Feature:
 
 # Quarto's own div and span classes (its reserved prefixes), less those the engine renders.
 RESERVED_CLASS = re.compile(r"(?:^|[\s{])\.(?P<cls>(?!panel-tabset\b|column-margin\b)(?:panel|column|quarto|cell|g-col|page-layout)-[\w-]+|grid|page-columns)\b")
+DOCUMENT_OPTION = "Other document options that change how a chapter renders"  # how a refusal names one
 OTHER_KINDS = ("sol", "rem", "alg")  # cross-reference prefixes the engine does not number
 
 FEATURES: tuple[Feature, ...] = (
@@ -98,7 +99,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("Other cross-reference kinds (`@sol-…`, `@rem-…`, `@alg-…`)", REFUSED,
             "authoring/cross-references.html#theorems-and-proofs",
             re.compile(r"(?<![\w@\\])@(?:" + "|".join(OTHER_KINDS) + r")-\w|\{#(?:" + "|".join(OTHER_KINDS) + r")-")),
-    Feature("Other document options that change how a chapter renders (`crossref`, `number-depth`, `fig-width`, "
+    Feature(f"{DOCUMENT_OPTION} (`crossref`, `number-depth`, `fig-width`, "
             "`reference-location`, `lang`, …, in a chapter's front matter or in _quarto.yml)", REFUSED,
             "reference/formats/html.html"),
     Feature("Other Quarto div and span classes (`panel-*`, `column-*`, `quarto-*`, `cell-*`, `grid`)", REFUSED,
@@ -226,7 +227,7 @@ def check_formats(root) -> None:
     if isinstance(node, yaml.MappingNode):
         for key, _ in node.value:
             if key.value in DOCUMENT_OPTIONS and key.value not in PROJECT_OPTIONS:
-                _refuse_format(key, _named("Other document options").name.split(" (")[0] + f": {key.value}")
+                _refuse_format(key, f"{DOCUMENT_OPTION}: {key.value}")
     formats = _child(node, "format")
     if not isinstance(formats, yaml.MappingNode):
         return
@@ -266,9 +267,8 @@ def check(chapter) -> None:
     file and line where it is written (an included file's own)."""
     for key in chapter.meta:
         if key in DOCUMENT_OPTIONS:
-            name = _named("Other document options").name.split(" (")[0]
-            raise BuildError(f"{chapter.where(chapter.meta_line(key))}: {name}: {key}: the built-in engine does not "
-                             f"render it; {REFUSAL}")
+            raise BuildError(f"{chapter.where(chapter.meta_line(key))}: {DOCUMENT_OPTION}: {key}: the built-in engine "
+                             f"does not render it; {REFUSAL}")
     found = refused_in(chapter)
     if found:
         line, feature = found[0]

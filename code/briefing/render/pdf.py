@@ -72,6 +72,7 @@ def typst_includes(root: Path, typst: dict) -> tuple[str, str, list[Path]]:
     generated appendices, for Quarto) and is left out; any other missing file stops the build in one line."""
     from briefing.files import inside
     from briefing.render.output import QUARTO_STEPS_DIR
+    from briefing.render.project import config_line
 
     root = Path(root)
     texts, files = {"include-in-header": [], "include-after-body": []}, []
@@ -88,15 +89,8 @@ def typst_includes(root: Path, typst: dict) -> tuple[str, str, list[Path]]:
                 continue
             if not inside(root, path) or not path.is_file():
                 where = "outside the project" if not inside(root, path) else "not found"
-                raise BuildError(f"_quarto.yml:{_line_naming(root, option)}: format typst: {option}: {name}: {where}")
+                raise BuildError(f"_quarto.yml:{config_line(root, option)}: format typst: {option}: {name}: {where}")
             texts[option].append(path.read_text(encoding="utf-8"))
             files.append(path)
     return "\n".join(texts["include-in-header"]), "\n".join(texts["include-after-body"]), files
 
-
-def _line_naming(root: Path, key: str) -> int:
-    try:
-        lines = (Path(root) / "_quarto.yml").read_text(encoding="utf-8").split("\n")
-    except OSError:
-        return 1
-    return next((n for n, line in enumerate(lines, 1) if f"{key}:" in line), 1)

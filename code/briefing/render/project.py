@@ -271,6 +271,29 @@ def load_book(root: Path, check_output: bool = True) -> Book:
     )
 
 
+def project_file(root: Path, name: str) -> dict:
+    """A project's YAML file (``_quarto.yml``, ``_variables.yml``) as a mapping; {} when there is none."""
+    path = Path(root) / name
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BuildError(f"{name}:{mark.line + 1 if mark else 1}: not valid YAML: "
+                         f"{getattr(exc, 'problem', None) or exc}") from None
+    return data if isinstance(data, dict) else {}
+
+
+
+def config_line(root: Path, key: str) -> int:
+    """The line of ``_quarto.yml`` that sets ``key`` (1 when the file cannot be read)."""
+    try:
+        return _line_of((Path(root) / "_quarto.yml").read_text(encoding="utf-8"), f"{key}:")
+    except OSError:
+        return 1
+
+
 def parse_timeout(value, where: str) -> int | None:
     """``execute: timeout``: seconds a cell may run (default 600); ``false``, 0 or less for no limit.
 

@@ -20,6 +20,7 @@ import yaml
 
 from briefing.files import FileProblem, inside, read_text
 from briefing.render import BuildError
+from briefing.render.project import project_file
 
 KNOWN_OPTIONS = {
     "label", "echo", "eval", "output", "include", "warning", "error",
@@ -239,16 +240,9 @@ CELL_DEFAULTS = ("echo", "eval", "output", "include", "warning", "error")
 
 def execute_defaults(root: Path, meta: dict) -> dict:
     """The cell options a chapter's cells start from: ``execute:`` in ``_quarto.yml``, then in the chapter's front
-    matter. (The book's own are in every chapter's, so the cells read as Quarto runs them whichever engine reads them.)"""
-    found = {}
-    config = root / "_quarto.yml"
-    if config.is_file():
-        try:
-            project = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            project = {}  # loading the project reports it
-        if isinstance(project, dict) and isinstance(project.get("execute"), dict):
-            found.update(project["execute"])
+    matter, as Quarto applies them."""
+    project = project_file(root, "_quarto.yml")
+    found = dict(project["execute"]) if isinstance(project.get("execute"), dict) else {}
     if isinstance(meta.get("execute"), dict):
         found.update(meta["execute"])
     return {key: found[key] for key in CELL_DEFAULTS if isinstance(found.get(key), bool)}

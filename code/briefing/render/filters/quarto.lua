@@ -92,6 +92,14 @@ local function Cite(cite)
   return out
 end
 
+-- ``blocks`` between two pieces of raw ``format`` (a Typst block's brackets, an HTML element's tags).
+local function between(format, open, blocks, close)
+  local out = pandoc.Blocks({ pandoc.RawBlock(format, open) })
+  out:extend(blocks)
+  out:insert(pandoc.RawBlock(format, close))
+  return out
+end
+
 -- Caption locations (https://quarto.org/docs/authoring/article-layout.html#margin-captions), which the assembler
 -- writes as cap-location="top|bottom|margin" on a figure or table: on the site a class the stylesheet places
 -- (the margin beside the text on a wide screen, under or over it on a phone); in the PDF, top or bottom (margin
@@ -123,11 +131,8 @@ local function table_cap_location(tbl)
 end
 
 local function typst_caption_at(block, position, kind)
-  return pandoc.Blocks({
-    pandoc.RawBlock("typst", "#[#show figure.where(kind: " .. kind .. "): set figure.caption(position: " .. position .. ")"),
-    block,
-    pandoc.RawBlock("typst", "]"),
-  })
+  return between("typst", "#[#show figure.where(kind: " .. kind .. "): set figure.caption(position: " .. position .. ")",
+    { block }, "]")
 end
 
 local function Figure(fig)
@@ -503,9 +508,7 @@ local function layout_panel(div)
       out:insert(pandoc.RawBlock("typst", "#grid(columns: (" .. table.concat(columns, ", ") .. ",), gutter: 1em, rows: 1, align: "
         .. ({ top = "top", center = "horizon", bottom = "bottom" })[valign] .. ","))
       for _, cell in ipairs(row) do
-        out:insert(pandoc.RawBlock("typst", "  block(width: 100%)[#set par(justify: false)"))
-        out:extend(cell.blocks)
-        out:insert(pandoc.RawBlock("typst", "],"))
+        out:extend(between("typst", "  block(width: 100%)[#set par(justify: false)", cell.blocks, "],"))
       end
       out:insert(pandoc.RawBlock("typst", ")"))
     end
@@ -531,11 +534,8 @@ end
 -- registry, which an offline build cannot fetch).
 local function margin(div)
   if is_typst then
-    local out = pandoc.List({ pandoc.RawBlock("typst",
-      "#block(width: 100%, inset: (left: 8pt), stroke: (left: 0.6pt + luma(150)), breakable: false)[#set text(size: 0.85em)") })
-    out:extend(div.content)
-    out:insert(pandoc.RawBlock("typst", "]"))
-    return out
+    return between("typst", "#block(width: 100%, inset: (left: 8pt), stroke: (left: 0.6pt + luma(150)), "
+      .. "breakable: false)[#set text(size: 0.85em)", div.content, "]")
   end
   local attr = div.attr:clone()
   attr.classes = attr.classes:filter(function(c) return c ~= "column-margin" end)
@@ -652,10 +652,7 @@ local function Div(div)
   end
   if is_typst and div.classes:includes("correction") then
     -- A correction is read whole: it is never split across pages, nor its head left at a page's foot.
-    local blocks = pandoc.List({ pandoc.RawBlock("typst", "#block(breakable: false, width: 100%)[") })
-    blocks:extend(div.content)
-    blocks:insert(pandoc.RawBlock("typst", "]"))
-    return blocks
+    return between("typst", "#block(breakable: false, width: 100%)[", div.content, "]")
   end
   for kind, _ in pairs(callout_titles) do
     if div.classes:includes("callout-" .. kind) then
@@ -665,10 +662,8 @@ local function Div(div)
   if div.classes:includes("code-fold") then
     if is_html then
       local summary = div.attributes["summary"] or "Code"
-      local blocks = pandoc.List({ pandoc.RawBlock("html", '<details class="code-fold"><summary>' .. summary .. "</summary>") })
-      blocks:extend(div.content)
-      blocks:insert(pandoc.RawBlock("html", "</details>"))
-      return blocks
+      local shown = summary:gsub("&", "&amp;"):gsub("<", "&lt;")
+      return between("html", '<details class="code-fold"><summary>' .. shown .. "</summary>", div.content, "</details>")
     end
     return div.content
   end
@@ -707,7 +702,7 @@ local function diagram(block)
   else
     local code = block.text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
     local label = block.attributes["fig-alt"] or block.attributes["fig-cap"]
-    local aria = label and (' role="img" aria-label="' .. label:gsub('"', "&quot;") .. '"') or ""
+    local aria = label and (' role="img" aria-label="' .. label:gsub("&", "&amp;"):gsub('"', "&quot;") .. '"') or ""
     content = pandoc.RawBlock("html", '<pre class="mermaid" tabindex="0"' .. aria .. ">" .. code .. "</pre>")
   end
   local cap = block.attributes["fig-cap"]
